@@ -1,0 +1,126 @@
+"""The HTTP seam shared by the Acumatica and Ocerra clients.
+
+Timeouts, TLS, bounded jittered retries that honour Retry-After, the check-mode write guard
+and the request counter live here and nowhere else. Service-specific sign-in and error
+mapping live in the two clients built on top of it.
+"""
+import email.utils
+import time
+
+import requests
+from ansible.module_utils.api import generate_jittered_backoff
+
+from .errors import CheckModeViolation, RateLimited, TransportError
+
+RETRY_STATUSES = {429, 502, 503, 504}
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def retry_after_seconds(response):
+    """Seconds asked for by a Retry-After header (number or HTTP date), else None."""
+    value = response.headers.get("Retry-After")  # requests' headers are case-insensitive
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class HttpSeam:
+    """One requests.Session against one base URL.
+
+    `safe` requests (reads, idempotent upserts) are retried on connection errors and on
+    429/502/503/504; unsafe ones (sign-ins, actions, Ocerra saves) only on 429, which the
+    services send before doing any work. Waiting is bounded by `retry_timeout` seconds.
+    """
+
+    def __init__(self, base_url, *, service, validate_certs=True, ca_path=None, timeout=30,
+                 retry_timeout=60, check_mode=False, warn=None, sleep=time.sleep):
+        self.base_url = base_url.rstrip("/")
+        self.service = service
+        self.timeout = timeout
+        self.retry_timeout = retry_timeout
+        self.check_mode = check_mode
+        self.session = requests.Session()
+        self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        self.session.trust_env = False  # a proxy from the environment must not see secrets
+        self.requests_sent = 0
+        self.writes_sent = 0
+        self._sleep = sleep
+        if not validate_certs and warn:
+            warn(f"TLS certificate verification is off for {service} at {self.base_url}.")
+
+    def url(self, path):
+        return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
+
+    def request(self, method, path, *, safe=False, read_only=False, **kwargs):
+        """Send one request with bounded retries; returns the final requests.Response.
+
+        `read_only` marks a POST that changes no state (sign-in, sign-out, a connection
+        test) so check mode lets it through; every other write raises in check mode.
+        """
+        method = method.upper()
+        if self.check_mode and method in WRITE_METHODS and not read_only:
+            raise CheckModeViolation(f"refused to send {method} {path} in check mode")
+        kwargs.setdefault("timeout", self.timeout)
+        waited = 0.0
+        delays = generate_jittered_backoff(retries=8, delay_base=1, delay_threshold=30)
+        while True:
+            try:
+                self.requests_sent += 1
+                if method in WRITE_METHODS and not read_only:
+                    self.writes_sent += 1
+                response = self.session.request(method, self.url(path), **kwargs)
+            except requests.exceptions.SSLError as exc:
+                raise TransportError(
+                    f"TLS verification failed for {self.service} at {self.base_url}: {_reason(exc)}. "
+                    "Give the site's CA bundle (ca_path) or, knowingly, validate_certs: false.") from None
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                delay = next(delays, None) if safe else None
+                if delay is None or waited + delay > self.retry_timeout:
+                    raise TransportError(
+                        f"{self.service} at {self.base_url} did not answer {method} {_path_only(path)}: "
+                        f"{_reason(exc)}. Check the URL, the network and that the service is up.") from None
+                waited += self._wait(delay)
+                continue
+            if response.status_code not in RETRY_STATUSES:
+                return response
+            if response.status_code != 429 and not safe:
+                return response
+            delay = next(delays, None)
+            hinted = retry_after_seconds(response)
+            if delay is not None and hinted is not None:
+                delay = max(delay, hinted)
+            if delay is None or waited + delay > self.retry_timeout:
+                if response.status_code == 429:
+                    raise RateLimited(
+                        f"{self.service} at {self.base_url} is rate limiting requests (HTTP 429) "
+                        f"after {waited:.0f}s of waiting. Run again later, lower forks, or raise "
+                        "retry_timeout.", waited_seconds=round(waited, 1))
+                return response
+            waited += self._wait(delay)
+
+    def _wait(self, seconds):
+        self._sleep(seconds)
+        return seconds
+
+    def close(self):
+        self.session.close()
+
+
+def _path_only(path):
+    return path.split("?", 1)[0]
+
+
+def _reason(exc):
+    """The innermost reason of a requests exception, without URLs that could carry queries."""
+    inner = exc
+    while getattr(inner, "__context__", None) is not None and inner.__context__ is not inner:
+        inner = inner.__context__
+    text = type(inner).__name__
+    return text

@@ -1,0 +1,97 @@
+"""What every module of the collection shares: option specs, the run wrapper, diff helpers."""
+import traceback
+
+from .errors import ToolkitError
+
+PASSWORD_PLACEHOLDER = "(changed)"
+
+
+def acumatica_connection_spec():
+    """Options to reach one Acumatica site with the admin credentials (doc fragment `acumatica`)."""
+    return dict(
+        url=dict(type="str", required=True, fallback=(_env, ["ACUMATICA_URL"])),
+        tenant=dict(type="str", required=True, fallback=(_env, ["ACUMATICA_TENANT"])),
+        branch=dict(type="str"),
+        admin_user=dict(type="str", required=True, fallback=(_env, ["ACUMATICA_ADMIN_USER"])),
+        admin_password=dict(type="str", required=True, no_log=True,
+                            fallback=(_env, ["ACUMATICA_ADMIN_PASSWORD"])),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        timeout=dict(type="int", default=30),
+        retry_timeout=dict(type="int", default=60),
+    )
+
+
+def ocerra_connection_spec():
+    """Options to reach Ocerra as the partner's service user (doc fragment `ocerra`)."""
+    return dict(
+        ocerra_url=dict(type="str", default="https://app.ocerra.com", fallback=(_env, ["OCERRA_URL"])),
+        ocerra_username=dict(type="str", required=True, fallback=(_env, ["OCERRA_USERNAME"])),
+        ocerra_password=dict(type="str", required=True, no_log=True,
+                             fallback=(_env, ["OCERRA_PASSWORD"])),
+        ocerra_validate_certs=dict(type="bool", default=True),
+        ocerra_ca_path=dict(type="path"),
+        timeout=dict(type="int", default=30),
+        retry_timeout=dict(type="int", default=60),
+    )
+
+
+def _env(*names):
+    from ansible.module_utils.basic import env_fallback
+    return env_fallback(*names)
+
+
+def run(module, body, *closers):
+    """Run body(module) -> result dict, exit with it; close every closer on every path.
+
+    Closers are objects with close() (e.g. a client that signs out). A ToolkitError becomes a
+    task failure with its actionable message; anything else fails with the exception type
+    only, because an exception text may echo a request body.
+    """
+    try:
+        result = body(module)
+    except ToolkitError as exc:
+        warnings = _close_all(closers)
+        module.fail_json(**exc.fail_kwargs(), **({"close_warnings": warnings} if warnings else {}))
+    except Exception as exc:  # noqa: BLE001 - last resort, must not leak secrets
+        _close_all(closers)
+        module.fail_json(msg=f"Unexpected {type(exc).__name__} in {module._name}; this is a toolkit "
+                             "bug, please report it.",
+                         exception=_scrubbed_traceback(exc))
+    for warning in _close_all(closers):
+        module.warn(warning)
+    module.exit_json(**result)
+
+
+def _close_all(closers):
+    warnings = []
+    for closer in closers:
+        try:
+            closer.close()
+        except ToolkitError as exc:
+            warnings.append(exc.message)
+        except Exception as exc:  # noqa: BLE001 - a failed sign-out warns, never fails
+            warnings.append(f"closing {type(closer).__name__} failed: {type(exc).__name__}")
+    return warnings
+
+
+def _scrubbed_traceback(exc):
+    """The exception's frames (files and lines) without its message, which may hold a secret."""
+    return "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+
+
+def diff_of(before, after):
+    """Ansible's diff dict; only keys that differ, so output stays short and comparable."""
+    keys = sorted(set(before or {}) | set(after or {}))
+    changed = [k for k in keys if (before or {}).get(k) != (after or {}).get(k)]
+    return {"before": {k: (before or {}).get(k) for k in changed},
+            "after": {k: (after or {}).get(k) for k in changed}}
+
+
+def same_set(a, b):
+    """Compare lists as sets, case-insensitively and ignoring surrounding blanks."""
+    return _norm_set(a) == _norm_set(b)
+
+
+def _norm_set(values):
+    return {str(v).strip().casefold() for v in (values or [])}

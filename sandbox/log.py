@@ -1,0 +1,55 @@
+"""Request log and counters shared by both fake servers. Nothing secret is ever stored."""
+import re
+import threading
+from collections import defaultdict
+
+REDACTED = "***"
+# Keys whose values are never logged, in any body, query or header (compared case-insensitively).
+SECRET_KEYS = {"password", "newpassword", "confirmpassword", "authorization", "cookie",
+               "set-cookie", "projectcontentbase64", "client_secret", "access_token",
+               "refresh_token"}
+_FORM_SECRET = re.compile(r"(?i)((?:^|&)(?:%s)=)[^&]*" % "|".join(sorted(SECRET_KEYS)))
+
+
+def redact(value):
+    """A copy of a JSON-like value with every secret key's value replaced."""
+    if isinstance(value, dict):
+        return {k: (REDACTED if str(k).lower() in SECRET_KEYS else redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def redact_form(text: str) -> str:
+    return _FORM_SECRET.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+class RequestLog:
+    """Append-only list of redacted requests plus per-key counters (site or client)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self):
+        with self._lock:
+            self.entries = []
+            self._counters = defaultdict(lambda: defaultdict(int))
+
+    def add(self, entry: dict) -> None:
+        with self._lock:
+            self.entries.append(redact(entry))
+
+    def count(self, key: str, name: str, n: int = 1) -> None:
+        with self._lock:
+            self._counters[key][name] += n
+
+    def counters(self, key=None):
+        with self._lock:
+            if key is not None:
+                return dict(self._counters.get(key, {}))
+            return {k: dict(v) for k, v in self._counters.items()}
+
+    def snapshot(self):
+        with self._lock:
+            return list(self.entries)
