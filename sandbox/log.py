@@ -36,6 +36,11 @@ class RequestLog:
             self.entries = []
             self._counters = defaultdict(lambda: defaultdict(int))
 
+    def clear_entries(self):
+        """Forget the logged requests but keep counting."""
+        with self._lock:
+            self.entries = []
+
     def add(self, entry: dict) -> None:
         with self._lock:
             self.entries.append(redact(entry))
