@@ -51,6 +51,7 @@ class HttpSeam:
         self.session.trust_env = False  # a proxy from the environment must not see secrets
         self.requests_sent = 0
         self.writes_sent = 0
+        self.last_waited = 0.0
         self._sleep = sleep
         if not validate_certs and warn:
             warn(f"TLS certificate verification is off for {service} at {self.base_url}.")
@@ -58,17 +59,20 @@ class HttpSeam:
     def url(self, path):
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
 
-    def request(self, method, path, *, safe=False, read_only=False, **kwargs):
+    def request(self, method, path, *, safe=False, read_only=False, retry_when=None, **kwargs):
         """Send one request with bounded retries; returns the final requests.Response.
 
         `read_only` marks a POST that changes no state (sign-in, sign-out, a connection
         test) so check mode lets it through; every other write raises in check mode.
+        `retry_when(response)` marks more answers as "not done yet, retry like a 429" (e.g.
+        Acumatica's API Login Limit, which some builds send as a 500 or a redirect). The
+        seconds waited are in `last_waited`; a RateLimited carries the last `response`.
         """
         method = method.upper()
         if self.check_mode and method in WRITE_METHODS and not read_only:
             raise CheckModeViolation(f"refused to send {method} {path} in check mode")
         kwargs.setdefault("timeout", self.timeout)
-        waited = 0.0
+        waited = self.last_waited = 0.0
         delays = generate_jittered_backoff(retries=8, delay_base=1, delay_threshold=30)
         while True:
             try:
@@ -88,9 +92,10 @@ class HttpSeam:
                         f"{_reason(exc)}. Check the URL, the network and that the service is up.") from None
                 waited += self._wait(delay)
                 continue
-            if response.status_code not in RETRY_STATUSES:
-                return response
-            if response.status_code != 429 and not safe:
+            retryable = (response.status_code == 429
+                         or (safe and response.status_code in RETRY_STATUSES)
+                         or (retry_when is not None and retry_when(response)))
+            if not retryable:
                 return response
             delay = next(delays, None)
             hinted = retry_after_seconds(response)
@@ -98,12 +103,15 @@ class HttpSeam:
                 delay = max(delay, hinted)
             if delay is None or waited + delay > self.retry_timeout:
                 if response.status_code == 429:
-                    raise RateLimited(
+                    limited = RateLimited(
                         f"{self.service} at {self.base_url} is rate limiting requests (HTTP 429) "
                         f"after {waited:.0f}s of waiting. Run again later, lower forks, or raise "
                         "retry_timeout.", waited_seconds=round(waited, 1))
+                    limited.response = response
+                    raise limited
                 return response
             waited += self._wait(delay)
+            self.last_waited = waited
 
     def _wait(self, seconds):
         self._sleep(seconds)

@@ -90,3 +90,26 @@ def test_retry_after_http_date():
     class R:
         headers = {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}
     assert retry_after_seconds(R()) == 0.0
+
+
+def test_retry_when_retries_other_answers_and_reports_wait(server):
+    server.script = [(500, {"X-Limit": "1"}), (500, {"X-Limit": "1"}), (204, {})]
+    s, slept = seam(server)
+    limited = lambda r: r.headers.get("X-Limit") == "1"  # noqa: E731
+    assert s.request("POST", "/login", read_only=True, retry_when=limited).status_code == 204
+    assert len(server.seen) == 3 and s.last_waited == sum(slept) > 0
+
+
+def test_retry_when_gives_up_within_budget_and_returns_last_answer(server):
+    server.script = [(500, {"X-Limit": "1"})] * 10
+    s, slept = seam(server, retry_timeout=5)
+    response = s.request("POST", "/login", read_only=True, retry_when=lambda r: True)
+    assert response.status_code == 500 and sum(slept) <= 5 and s.last_waited == sum(slept)
+
+
+def test_rate_limited_carries_last_response(server):
+    server.script = [(429, {"Retry-After": "20"})] * 3
+    s, _ = seam(server, retry_timeout=1)
+    with pytest.raises(RateLimited) as err:
+        s.request("GET", "/x", safe=True)
+    assert err.value.response.status_code == 429 and "response" not in err.value.details
