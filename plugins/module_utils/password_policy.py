@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright: Ocerra Acumatica toolkit team
+# MIT License (see galaxy.yml)
+"""The API user's password policy (MYOB 2023.1.3), as one small reusable check.
+
+Since 2023.1.3 MYOB forces complexity on with a minimum of 14 characters and at least one
+upper-case letter, one lower-case letter and one digit or symbol. We check that union on the
+controller, so a weak password fails before any sign-in, and we also refuse characters that
+break the JSON or form-encoded request bodies the password travels in.
+
+Pure Python with no imports from Ansible: inventory validation and the ERP modules share it.
+The returned texts describe requirements only; they never contain the password.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+POLICY_NAME = "MYOB 2023.1.3"
+MIN_LENGTH = 14
+
+# Cc: control characters (NUL, TAB, CR, LF, DEL ...); Cs: lone surrogates (not encodable as
+# UTF-8); Zl/Zp: line and paragraph separators, which some JSON encoders leave raw.
+_FORBIDDEN_CATEGORIES = ("Cc", "Cs", "Zl", "Zp")
+
+
+def unmet_requirements(password, min_length=MIN_LENGTH):
+    """Return the requirements `password` does not meet, as short phrases; [] if it passes."""
+    if not isinstance(password, str):
+        return ["a string"]
+    unmet = []
+    if len(password) < min_length:
+        unmet.append("at least %d characters" % min_length)
+    if not any(c.isupper() for c in password):
+        unmet.append("an upper-case letter")
+    if not any(c.islower() for c in password):
+        unmet.append("a lower-case letter")
+    # A symbol is any visible character that is neither a letter nor a digit.
+    if not any(c.isdigit() or not (c.isalpha() or c.isspace()) for c in password):
+        unmet.append("a digit or a symbol")
+    if any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES for c in password):
+        unmet.append("no control characters or line breaks")
+    # Web forms and copy-paste silently trim these, so the ERP and Ocerra would disagree.
+    if password != password.strip():
+        unmet.append("no leading or trailing spaces")
+    return unmet
+
+
+def describe(unmet):
+    """One sentence for an error message, e.g. for `unmet_requirements()`'s result."""
+    return "does not meet the %s password policy; it needs %s" % (POLICY_NAME, ", ".join(unmet))

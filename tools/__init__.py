@@ -1,0 +1,1 @@
+"""Command-line tools of the repository (run through ./run): not part of the collection."""
