@@ -1,4 +1,5 @@
 """The fake Ocerra: `model.OcerraModel` holds state and rules, `routes.create_app` the HTTP."""
 from .model import OcerraModel
+from .routes import create_app
 
-__all__ = ["OcerraModel"]
+__all__ = ["OcerraModel", "create_app"]

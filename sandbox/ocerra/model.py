@@ -215,14 +215,12 @@ class OcerraModel:
             return user.login
 
     # ---- clients ---------------------------------------------------------------------------
-    def current_client(self, login: str) -> dict:
+    def current_client(self, login: str, on_target=None) -> dict:
         with self._lock:
             user = self._user(login)
-            client = self._clients.get(user.current)
-            if client is None:
+            if user.current is None:
                 raise self._error(404, "The user has no current client.")
-            self._count(client.id, write=False)
-            return self._client_model(client)
+            return self._client_model(self._reach(user, user.current, None, on_target))
 
     def other_clients(self, login: str) -> list:
         with self._lock:
@@ -239,24 +237,24 @@ class OcerraModel:
             ids = list(user.roles)[index * size:(index + 1) * size]
             return [self._client_model(self._clients[cid]) for cid in ids]
 
-    def switch_client(self, login: str, client_id) -> dict:
+    def switch_client(self, login: str, client_id, on_target=None) -> dict:
         """POST /api/Client/Switch: exists only when client_selection is switch_call."""
         with self._lock:
             if self._switches["client_selection"] != "switch_call":
                 raise NoRoute()
             user = self._user(login)
-            client = self._reach(user, self._parse_client_id(client_id), write=True, role=None)
+            client = self._reach(user, self._parse_client_id(client_id), None, on_target)
             user.current = client.id
             return self._client_model(client)
 
     # ---- Acumatica settings --------------------------------------------------------------
-    def get_settings(self, login: str, client_id=None) -> dict:
+    def get_settings(self, login: str, client_id=None, on_target=None) -> dict:
         with self._lock:
-            return self._settings_model(self._target(login, client_id, write=False))
+            return self._settings_model(self._target(login, client_id, on_target))
 
-    def put_settings(self, login: str, client_id, body) -> dict:
+    def put_settings(self, login: str, client_id, body, on_target=None) -> dict:
         with self._lock:
-            client = self._target(login, client_id, write=True)
+            client = self._target(login, client_id, on_target)
             s = client.settings
             given = self._validated(body)
             new = replace(s, **{k: v for k, v in given.items() if k != "enableConnection"})
@@ -290,11 +288,11 @@ class OcerraModel:
         with self._lock:
             return self._settings_model(client)
 
-    def test_connection(self, login: str, client_id=None) -> dict:
+    def test_connection(self, login: str, client_id=None, on_target=None) -> dict:
         """Signs in with the stored credentials even when disabled; stores the result only
         when enabled, so a disabled connection keeps reading Disabled."""
         with self._lock:
-            client = self._target(login, client_id, write=True)
+            client = self._target(login, client_id, on_target)
             self.log.count(client.id, "tests")
             snap = replace(client.settings)
         status = self._probe(snap)
@@ -382,7 +380,7 @@ class OcerraModel:
                 raise self._error(400, "baseUrl must be an absolute http(s) URL.")
         return given
 
-    def _target(self, login, client_id, write) -> _Client:
+    def _target(self, login, client_id, on_target) -> _Client:
         """The client a settings call acts on. Under switch_call and one_user_per_client the
         query parameter does not exist, so, like ASP.NET with any unbound parameter, it is
         ignored: the call acts on the user's current client, whose id the answer carries."""
@@ -391,7 +389,7 @@ class OcerraModel:
             cid = self._parse_client_id(client_id)
         else:
             cid = user.current
-        return self._reach(user, cid, write, role=ACCOUNTANT)
+        return self._reach(user, cid, ACCOUNTANT, on_target)
 
     def _parse_client_id(self, client_id) -> str:
         if not client_id:
@@ -401,19 +399,18 @@ class OcerraModel:
         except ValueError:
             raise self._error(400, "The clientId parameter must be a GUID.") from None
 
-    def _reach(self, user, cid, write, role) -> _Client:
+    def _reach(self, user, cid, role, on_target) -> _Client:
+        """The existing client `cid` if the user may act on it with `role` (None = any).
+        `on_target(cid)` learns of an existing client even when access is then denied: the
+        HTTP layer counts requests per client with it."""
         client = self._clients.get(cid)
         if client is None:
             raise self._error(404, "Client not found.")
-        self._count(client.id, write)
+        if on_target:
+            on_target(client.id)
         if cid not in user.roles or (role and user.roles[cid] != role):
             raise self._error(403, "Access denied")
         return client
-
-    def _count(self, cid, write) -> None:
-        self.log.count(cid, "requests")
-        if write:
-            self.log.count(cid, "writes")
 
     def _user(self, login) -> _User:
         return self._users[login.casefold()]

@@ -301,15 +301,20 @@ def test_audit_names_changed_fields_never_values(model):
     assert NEW_PW not in json.dumps(model.audit())
 
 
-def test_counters_per_client(model):
-    model.get_settings(SVC, A)
-    model.put_settings(SVC, A, {"branch": "B2"})
+def test_tests_and_syncs_are_counted_per_client(model):
     model.test_connection(SVC, A)
-    fails(model.put_settings, SVC, FOREIGN, {})              # counted: it reached the server
+    fails(model.test_connection, SVC, FOREIGN)               # denied: no test ran
     model.sync()
-    assert model.counters(A) == {"requests": 3, "writes": 2, "tests": 1, "syncs": 1}
-    assert model.counters(FOREIGN) == {"requests": 1, "writes": 1}
-    assert model.counters()[B] == {"syncs": 1}
+    assert model.counters() == {A: {"tests": 1, "syncs": 1}, B: {"syncs": 1}}
+
+
+def test_on_target_names_an_existing_client_even_when_access_is_denied(model):
+    seen = []
+    model.get_settings(SVC, A, on_target=seen.append)
+    fails(model.put_settings, SVC, FOREIGN, {}, seen.append)
+    fails(model.get_settings, SVC, UNKNOWN, seen.append)
+    model.current_client(SVC, on_target=seen.append)
+    assert seen == [A, FOREIGN, A]
 
 
 def test_reset_restores_the_seed_and_clears_everything(model, clock):
