@@ -1,0 +1,158 @@
+"""One Ocerra entity's MYOB Acumatica connection: desired state -> writes, diff and verdict.
+
+Speaks to Ocerra only through the adapter (ocerra_client), in the toolkit's field names.
+The order is the one a person follows in Ocerra's UI (ocerra.md §4): save the changed fields,
+switch Enable Connection back on when the save dropped it, then read the status.
+"""
+import time
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from .errors import ToolkitError
+from .module_kit import PASSWORD_PLACEHOLDER, diff_of
+from .ocerra_client import CONNECTED, IDLE, RETRYABLE, STATUS_ADVICE
+
+MANAGED = ("erp_url", "tenant", "branch", "login")
+
+
+class ConnectionFailed(ToolkitError):
+    """The connection is not Connected after the run; the status says why."""
+
+    kind = "connection_status"
+
+
+def _norm(key, value):
+    """Values as the ERP compares them: URLs without a trailing slash and with a lower-case
+    scheme and host; tenants, branches and logins case-insensitively (a case-only change of
+    the login would otherwise drop the connection for nothing)."""
+    value = str(value or "").strip()
+    if key == "erp_url":
+        parts = urlsplit(value)
+        return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+    return value.casefold()
+
+
+def same_values(connection, wanted):
+    """Whether the connection has every value in `wanted`, compared as the ERP compares them."""
+    return all(_norm(k, v) == _norm(k, connection.get(k)) for k, v in wanted.items())
+
+
+def plan(current, desired, password=None, push_password=False):
+    """The toolkit fields to write: the managed ones that differ, the password when the caller
+    says it changed or Ocerra has none, and Enable Connection with any credential change."""
+    changes = {k: desired[k] for k in MANAGED
+               if desired.get(k) is not None and not same_values(current, {k: desired[k]})}
+    if password is not None and (push_password or not current["has_password"]):
+        changes["password"] = password
+    enabled = desired["enabled"]
+    # Sent along with a credential change: a server that honours it in the same save spares
+    # the second one.
+    if enabled != current["enabled"] or (enabled and ("login" in changes or "password" in changes)):
+        changes["enabled"] = enabled
+    return changes
+
+
+def predict(current, changes):
+    """The connection check mode reports: the current one with the changes applied."""
+    after = dict(current, **{k: v for k, v in changes.items() if k != "password"})
+    if "password" in changes:
+        after["has_password"] = True
+    return after
+
+
+def diff_view(connection, password_pushed=False):
+    view = {k: connection.get(k) for k in MANAGED + ("enabled",)}
+    if password_pushed:
+        view["password"] = PASSWORD_PLACEHOLDER
+    return view
+
+
+def public(connection):
+    """The connection as modules return it (without the adapter's bookkeeping field)."""
+    return {k: v for k, v in connection.items() if k != "updated"}
+
+
+def status_is_stale(before, after):
+    """True when the status read after a save may predate it (the server did not test on
+    save). Ocerra's dates have whole seconds, so an unchanged (code, date) counts as stale:
+    at worst that costs one more test, never a stale status taken for the save's result."""
+    status = after["status"]
+    if status["code"] in IDLE or not status["checked"]:
+        return True
+    if after.get("updated") and _when(status["checked"]) < _when(after["updated"]):
+        return True
+    return (status["code"], status["checked"]) == (before["status"]["code"], before["status"]["checked"])
+
+
+def _when(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def ensure_connection(client, client_id, desired, *, password=None, push_password=False,
+                      verify=True, status_retry=2, status_retry_delay=15, check_mode=False,
+                      warn=None, sleep=time.sleep):
+    """Bring one entity to `desired` ({erp_url, tenant, branch, login: value or None,
+    enabled: bool}); the module's result. Raises ToolkitError with `changed` and
+    `password_pushed` in its details, so a failure still tells what was written."""
+    before = client.get_settings(client_id)
+    name = before["client_name"] or client_id
+    if desired["enabled"] and password is None and not before["has_password"]:
+        raise ConnectionFailed(f"Ocerra has no ERP password stored for client '{name}': give "
+                               "password to connect it.", changed=False, password_pushed=False)
+    changes = plan(before, desired, password, push_password)
+    pushed = "password" in changes
+    state = {"changed": False, "password_pushed": False}
+    try:
+        if check_mode:
+            after = predict(before, changes)
+            state.update(changed=bool(changes), password_pushed=pushed)
+            if warn and not changes and desired["enabled"] and verify and after["status"]["code"] != CONNECTED:
+                warn(f"The connection of Ocerra client '{name}' is {after['status']['code']}; check "
+                     "mode does not test it, a real run would test it once.")
+        else:
+            after = _save(client, client_id, changes, desired["enabled"], state) if changes else before
+            state["password_pushed"] = pushed
+            if desired["enabled"] and verify:
+                after = _verified(client, client_id, before, after, bool(changes),
+                                  status_retry, status_retry_delay, sleep)
+    except ToolkitError as exc:
+        exc.details.update(state)
+        raise
+    return {**state, "connection": public(after),
+            "diff": diff_of(diff_view(before), diff_view(after, pushed))}
+
+
+def _save(client, client_id, changes, enabled, state):
+    after = client.put_settings(client_id, changes)
+    state["changed"] = True
+    if enabled and not after["enabled"]:
+        after = client.ensure_enabled(client_id)   # the save dropped Enable Connection
+    if after["enabled"] != enabled:
+        raise ConnectionFailed(
+            f"Ocerra did not keep Enable Connection {'on' if enabled else 'off'} for client "
+            f"'{after['client_name'] or client_id}' (status {after['status']['code']}): check the "
+            "client's MYOB Acumatica settings in Ocerra.", connection=public(after))
+    return after
+
+
+def _verified(client, client_id, before, after, saved, retries, delay, sleep):
+    """The connection once its status reads Connected, else ConnectionFailed.
+
+    One sign-in test at most, unless the status is Unreachable or LicenseLimit, which may
+    clear: those get `retries` more tests, `delay` seconds apart. InvalidCredentials and
+    AccountLocked are never tested again: each test is one more failed ERP sign-in."""
+    stale = status_is_stale(before, after) if saved else after["status"]["code"] != CONNECTED
+    status = client.test_connection(client_id) if stale else after["status"]
+    for _ in range(retries):
+        if status["code"] not in RETRYABLE:
+            break
+        sleep(delay)
+        status = client.test_connection(client_id)
+    after = dict(after, status=status)
+    if status["code"] != CONNECTED:
+        advice = STATUS_ADVICE.get(status["code"], "check the connection in Ocerra's MYOB Acumatica settings.")
+        raise ConnectionFailed(
+            f"The MYOB Acumatica connection of Ocerra client '{after['client_name'] or client_id}' "
+            f"is {status['code']}: {client.scrub(status['message'] or 'no message')} Next: {advice}",
+            connection=public(after), connection_status=status["code"])
+    return after
