@@ -25,7 +25,8 @@ MAX_CATCH_UP = 3                      # a clock jump of a day must not fire 72 s
 WRITABLE = ("baseUrl", "tenant", "branch", "login", "password", "enableConnection",
             "autoExportStatuses")
 READ_ONLY = ("clientId", "hasPassword", "status", "updatedDate")
-ACCOUNTANT = "accountant"
+ACCOUNTANT = "accountant"     # may edit General Settings; "employee" may not (ocerra.md §1)
+ROLES = (ACCOUNTANT, "employee")
 # erp_probe outcomes → status codes. A disabled ERP account has no code of its own in §6.3;
 # like a bad password it must stop the client at once, so it shares InvalidCredentials.
 OUTCOME_CODES = {"connected": "Connected", "invalid_credentials": "InvalidCredentials",
@@ -108,9 +109,9 @@ class OcerraModel:
 
     def reset(self, section: dict | None = None) -> None:
         """Back to the seed (or a new one): state, switches, log, counters, faults, audit."""
-        if section is not None:
-            self._seed = self._hashed_seed(section)
-        self._load(self._seed)
+        seed = self._seed if section is None else self._hashed_seed(section)
+        self._load(seed)        # raises ValueError on a bad seed, keeping the old one
+        self._seed = seed
         self.log.clear()
         self.faults.clear()
 
@@ -139,6 +140,8 @@ class OcerraModel:
                              else (entry, ACCOUNTANT))
                 if _guid(cid) not in clients:
                     raise ValueError(f"ocerra user {u['login']!r}: unknown client {cid}")
+                if role not in ROLES:
+                    raise ValueError(f"ocerra user {u['login']!r}: role must be one of {ROLES}")
                 roles[_guid(cid)] = role
             users[u["login"].casefold()] = _User(u["login"], u["salt"], u["hashed"], roles,
                                                  bool(u.get("two_factor")), next(iter(roles), None))
@@ -253,6 +256,9 @@ class OcerraModel:
             return self._settings_model(self._target(login, client_id, on_target))
 
     def put_settings(self, login: str, client_id, body, on_target=None) -> dict:
+        """Partial update. A login or password change switches Enable Connection off as
+        `enable_drop_mode` says; a save that leaves it on signs in to the ERP when
+        `save_runs_test`, and a failed sign-in still succeeds, with the outcome in `status`."""
         with self._lock:
             client = self._target(login, client_id, on_target)
             s = client.settings

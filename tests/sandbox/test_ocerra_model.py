@@ -3,7 +3,6 @@ import json
 
 import pytest
 
-from sandbox.clock import Clock
 from sandbox.ocerra import OcerraModel
 from sandbox.ocerra.errors import OcerraError
 from test_ocerra_support import (A, B, C, EMPLOYEE_ONLY, ERP, ERP_PW, FOREIGN, NEW_PW, SVC,
@@ -336,10 +335,21 @@ def test_seed_substitutes_the_acumatica_url_and_checks_references(clock, erp):
     bad = seed()
     bad["users"][0]["clients"].append(UNKNOWN)
     with pytest.raises(ValueError, match=UNKNOWN):
-        OcerraModel(Clock(), erp_signin=erp).from_seed(bad, ERP)
+        model.reset(bad)
+    bad["users"][0]["clients"][-1] = {"id": A, "role": "owner"}
+    with pytest.raises(ValueError, match="role"):
+        model.reset(bad)
+    model.reset()
+    assert model.get_settings(SVC, A)["baseUrl"] == "http://127.0.0.1:8601/acme"
 
 
 def test_erp_verify_reaches_the_sign_in(clock, erp):
     model = OcerraModel(clock, erp_signin=erp, erp_verify="/tmp/ca.pem").from_seed(seed(), ERP)
     model.test_connection(SVC, A)
     assert erp.calls[0]["verify"] == "/tmp/ca.pem"
+
+
+def test_the_default_sign_in_is_the_real_probe(clock):
+    """Nothing listens on port 9 of loopback: the real erp_probe must report Unreachable."""
+    model = OcerraModel(clock).from_seed(seed(), "http://127.0.0.1:9")
+    assert model.test_connection(SVC, A)["status"]["code"] == "Unreachable"
