@@ -101,30 +101,28 @@ def ensure_connection(client, client_id, desired, *, password=None, push_passwor
                                "password to connect it.", changed=False, password_pushed=False)
     changes = plan(before, desired, password, push_password)
     pushed = "password" in changes
-    state = {"changed": False, "password_pushed": False}
-    try:
-        if check_mode:
-            after = predict(before, changes)
-            state.update(changed=bool(changes), password_pushed=pushed)
-            if warn and not changes and desired["enabled"] and verify and after["status"]["code"] != CONNECTED:
-                warn(f"The connection of Ocerra client '{name}' is {after['status']['code']}; check "
-                     "mode does not test it, a real run would test it once.")
-        else:
-            after = _save(client, client_id, changes, desired["enabled"], state) if changes else before
-            state["password_pushed"] = pushed
+    # Set before sending: a save that times out may still have been applied.
+    state = {"changed": bool(changes), "password_pushed": pushed}
+    if check_mode:
+        after = predict(before, changes)
+        if warn and not changes and desired["enabled"] and verify and after["status"]["code"] != CONNECTED:
+            warn(f"The connection of Ocerra client '{name}' is {after['status']['code']}; check "
+                 "mode does not test it, a real run would test it once.")
+    else:
+        try:
+            after = _save(client, client_id, changes, desired["enabled"]) if changes else before
             if desired["enabled"] and verify:
                 after = _verified(client, client_id, before, after, bool(changes),
                                   status_retry, status_retry_delay, sleep)
-    except ToolkitError as exc:
-        exc.details.update(state)
-        raise
+        except ToolkitError as exc:
+            exc.details.update(state)
+            raise
     return {**state, "connection": public(after),
             "diff": diff_of(diff_view(before), diff_view(after, pushed))}
 
 
-def _save(client, client_id, changes, enabled, state):
+def _save(client, client_id, changes, enabled):
     after = client.put_settings(client_id, changes)
-    state["changed"] = True
     if enabled and not after["enabled"]:
         after = client.ensure_enabled(client_id)   # the save dropped Enable Connection
     if after["enabled"] != enabled:
