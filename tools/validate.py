@@ -37,7 +37,7 @@ def _vault(loader, args):
     from ansible.errors import AnsibleError
 
     secrets = []
-    configured = list(C.DEFAULT_VAULT_IDENTITY_LIST or [])
+    configured = [v for v in C.DEFAULT_VAULT_IDENTITY_LIST or [] if v]
     if configured or C.DEFAULT_VAULT_PASSWORD_FILE:
         try:
             secrets += CLI.setup_vault_secrets(loader, configured, [], ask_vault_pass=False,

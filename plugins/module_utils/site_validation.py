@@ -639,4 +639,5 @@ def validate_inventory(hosts, scans=(), decrypt=str, all_files=True, schema=None
         sites[host] = Site(variables, sources, _display_path(str(file)) if file else None)
     errors = [e for scan in scans for e in scan.errors
               if all_files or e.host is None or ("host", e.host) in owners or ("group", e.host) in owners]
-    return _unique(errors + validate_sites(sites, schema)), unchecked
+    errors = _unique(errors + validate_sites(sites, schema))
+    return sorted(errors, key=lambda e: (e.file or "", e.line or 0)), unchecked
