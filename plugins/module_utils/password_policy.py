@@ -31,12 +31,14 @@ def unmet_requirements(password, min_length=MIN_LENGTH):
     unmet = []
     if len(password) < min_length:
         unmet.append("at least %d characters" % min_length)
-    if not any(c.isupper() for c in password):
-        unmet.append("an upper-case letter")
-    if not any(c.islower() for c in password):
-        unmet.append("a lower-case letter")
-    # A symbol is any visible character that is neither a letter nor a digit.
-    if not any(c.isdigit() or not (c.isalpha() or c.isspace()) for c in password):
+    # Letters and digits are counted as ASCII only, and a symbol is a visible character that
+    # is no letter or digit in any script: the stricter reading of the rule, so whichever the
+    # server applies, a password passing here passes there.
+    if not any("A" <= c <= "Z" for c in password):
+        unmet.append("an upper-case letter (A-Z)")
+    if not any("a" <= c <= "z" for c in password):
+        unmet.append("a lower-case letter (a-z)")
+    if not any("0" <= c <= "9" or not (c.isalnum() or c.isspace()) for c in password):
         unmet.append("a digit or a symbol")
     if any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES for c in password):
         unmet.append("no control characters or line breaks")
