@@ -1,0 +1,140 @@
+"""HTTP face of the fake Acumatica: `create_app(model)` maps requests to model calls and
+renders model errors. No rules here. A site's base URL is `/{instance}`."""
+import json
+
+from flask import Flask, Response, g, jsonify, request
+
+from sandbox.http import install_common
+from .errors import AcumaticaError
+
+SESSION_COOKIE, AUTH_COOKIE = "ASP.NET_SessionId", ".ASPXAUTH"
+EXEMPT = {"logout", "error_page"}   # never throttled (§2), or no site behind it
+ENTITY = "/<instance>/entity/<endpoint>/<version>/<entity>"
+
+
+def _render(error: AcumaticaError) -> Response:
+    if isinstance(error.body, (dict, list)):
+        body, mimetype = json.dumps(error.body), "application/json"
+    else:
+        body, mimetype = error.body or "", error.content_type
+    return Response(body, error.status, error.headers, mimetype=mimetype)
+
+
+def create_app(model) -> Flask:
+    app = Flask("sandbox.acumatica")
+    app.url_map.strict_slashes = False
+
+    # Registered before install_common's fault hook, so a request slowed by a latency fault
+    # holds its slot as a slow real request would.
+    @app.before_request
+    def _take_slot():
+        instance = (request.view_args or {}).get("instance")
+        if instance is None or request.endpoint in EXEMPT:
+            return
+        model.begin_request(instance, request.path)
+        g.slot = instance
+
+    @app.teardown_request
+    def _free_slot(_exc):
+        if g.get("slot"):
+            model.end_request(g.slot)
+
+    install_common(app, model, model.log, model.faults, model.clock)
+
+    @app.errorhandler(AcumaticaError)
+    def _error(error):
+        if error.site:
+            g.site, g.user = error.site, error.user
+        return _render(error)
+
+    def session(instance):
+        s = model.session(instance, request.cookies.get(SESSION_COOKIE),
+                          request.cookies.get(AUTH_COOKIE))
+        g.site, g.user = s.site, s.username
+        return s
+
+    def body():
+        return request.get_json(silent=True, force=True)
+
+    @app.post("/<instance>/entity/auth/login", endpoint="login")
+    def login(instance):
+        g.write = False
+        fields = request.form.to_dict() if request.form else (body() or {})
+        s = model.sign_in(instance, fields)
+        g.site, g.user = s.site, s.username
+        response = Response(status=204)
+        path = f"/{instance}"
+        response.set_cookie(SESSION_COOKIE, s.id, path=path, httponly=True)
+        response.set_cookie(AUTH_COOKIE, s.auth, path=path, httponly=True)
+        response.set_cookie("UserBranch", s.branch, path=path)
+        response.set_cookie("Locale", s.locale, path=path)
+        response.set_cookie("CompanyID", s.tenant, path=path)
+        return response
+
+    @app.post("/<instance>/entity/auth/logout", endpoint="logout")
+    def logout(instance):
+        g.write = False
+        s = model.sign_out(instance, request.cookies.get(SESSION_COOKIE),
+                           request.cookies.get(AUTH_COOKIE),
+                           request.headers.get("Content-Length") is not None)
+        if s is not None:
+            g.site, g.user = s.site, s.username
+        response = Response(status=204)
+        for name in (SESSION_COOKIE, AUTH_COOKIE):
+            response.delete_cookie(name, path=f"/{instance}")
+        return response
+
+    @app.get("/<instance>/Frames/Error.aspx", endpoint="error_page")
+    def error_page(instance):
+        text = request.args.get("errorcode", "An error has occurred.")
+        return Response(f"<html><body><h1>Error</h1><p>{_escape(text)}</p></body></html>",
+                        mimetype="text/html")
+
+    @app.get("/<instance>/entity")
+    def endpoints(instance):
+        return jsonify(model.list_endpoints(session(instance)))
+
+    @app.get("/<instance>/entity/<endpoint>/<version>/swagger.json")
+    def swagger(instance, endpoint, version):
+        return jsonify(model.swagger(session(instance), endpoint, version, request.host,
+                                     request.scheme))
+
+    @app.get(ENTITY)
+    def get_list(instance, endpoint, version, entity):
+        return jsonify(model.get_list(session(instance), endpoint, version, entity, request.args))
+
+    @app.put(ENTITY)
+    def put(instance, endpoint, version, entity):
+        return jsonify(model.put(session(instance), endpoint, version, entity, body(),
+                                 request.args, request.headers.get("If-Match"),
+                                 request.headers.get("If-None-Match")))
+
+    @app.get(ENTITY + "/<path:key>")
+    def get_one(instance, endpoint, version, entity, key):
+        s = session(instance)
+        parts = key.split("/")
+        if len(parts) == 3 and parts[1] == "status":   # {Action}/status/{id} of a 202 action
+            return Response(status=204 if model.action_status(s, parts[2]) else 202)
+        return jsonify(model.get_one(s, endpoint, version, entity, key, request.args))
+
+    @app.delete(ENTITY + "/<path:key>")
+    def delete(instance, endpoint, version, entity, key):
+        model.delete(session(instance), endpoint, version, entity, key)
+        return Response(status=204)
+
+    @app.post(ENTITY + "/<action>")
+    def invoke(instance, endpoint, version, entity, action):
+        location = model.invoke(session(instance), endpoint, version, entity, action, body())
+        if location is None:
+            return Response(status=204)
+        return Response(status=202, headers={"Location": location})
+
+    @app.post("/<instance>/CustomizationApi/<method>")
+    def customization(instance, method):
+        return jsonify(model.customization(session(instance), method, body()))
+
+    return app
+
+
+def _escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,371 @@
+"""SM201010 (Users) seen through one endpoint's User entity: records (§6), upsert (§5, §7)
+and actions (§5.3). Works on DAC fields; contract names come from the endpoint definition,
+so only what the endpoint maps is readable or writable."""
+import copy
+import uuid
+from dataclasses import replace
+from functools import partial
+
+from . import security, texts
+from .endpoint import VALUE_TYPES
+from .errors import (ActionFailed, BadRequest, EntityHasErrors, KeyNotFound, NoEntity,
+                     PreconditionFailed)
+from .state import User
+
+READ_ONLY = {"State", "LockedOutDate", "FailedPasswordAttemptCount", "LastLoginDate"}
+LABELS = {"Username": "Login", "Email": "Email", "Password": "Password",
+          "NewPassword": "New Password", "ConfirmPassword": "Confirm Password"}
+ROW_KEYS = {"id", "rowNumber", "note", "custom", "_links", "delete"}
+RECORD_KEYS = ROW_KEYS | {"error"}
+_PY_TYPES = {"string": str, "boolean": bool, "integer": int, "number": (int, float)}
+
+
+def _iso(when):
+    return when.isoformat() if when else None
+
+
+def _row_id(user, kind, name):
+    return str(uuid.uuid5(uuid.UUID(user.id), f"{kind}:{name}"))
+
+
+class Users:
+    """One request's view of a tenant's users through `entity` (an SM201010 entity)."""
+
+    def __init__(self, tenant, entity, endpoint, switches, now, online=frozenset()):
+        self.tenant, self.entity, self.endpoint = tenant, entity, endpoint
+        self.switches, self.now, self.online = switches, now, online
+        self.sec = tenant.security
+
+    # ---- reading ----------------------------------------------------------------------------
+    def state_code(self, user) -> str:
+        if user.pending:
+            return "P"
+        if not user.is_approved:
+            return "D"
+        if security.is_locked(user, self.sec, self.now):
+            return "L"
+        return "O" if user.username.casefold() in self.online else "A"
+
+    def value(self, user, source):
+        if source == "State":
+            code = self.state_code(user)
+            return code if self.switches["state_format"] == "codes" else texts.STATE_LABELS[code]
+        return {"Username": user.username, "FirstName": user.first_name,
+                "LastName": user.last_name, "Email": user.email, "LoginTypeID": user.user_type,
+                "IsApproved": user.is_approved, "GeneratePassword": False,
+                "PasswordNeverExpires": user.password_never_expires,
+                "PasswordChangeOnNextLogin": user.force_change,
+                "AllowedSessions": user.allowed_sessions,
+                "LockedOutDate": _iso(user.locked_out_date),
+                "FailedPasswordAttemptCount": user.failed_count,
+                "LastLoginDate": _iso(user.last_login)}[source]
+
+    def rows(self, user, field):
+        """Detail rows: every role the user type allows, or every licence type (§5.2)."""
+        detail = self.endpoint.details[field.detail]
+        if field.view == "AllowedRoles":
+            items = [("role", name, {"Rolename": name, "Selected": name in user.roles})
+                     for name in self.tenant.allowed_roles(user.user_type)]
+        else:
+            items = [("licence", lt.name, {"LicenseType": lt.name,
+                                           "Selected": lt.name in user.licence_types,
+                                           "Description": lt.description,
+                                           "Available": self.tenant.seats_left(lt.name)})
+                     for lt in self.tenant.licence_types.values()]
+        out = []
+        for number, (kind, name, values) in enumerate(items, 1):
+            row = {"id": _row_id(user, kind, name), "rowNumber": number}
+            row.update({f.name: {"value": values[f.source]} for f in detail.fields.values()})
+            out.append({**row, "custom": {}})
+        return out
+
+    def record(self, user, select=None, expand=(), number=1, only=None):
+        """The record JSON; `only` limits scalars to those names (a PUT answers what it got)."""
+        rec = {"id": user.id, "rowNumber": number, "note": {"value": user.note}}
+        for name, f in self.entity.fields.items():
+            if f.detail:
+                if name in expand:
+                    rec[name] = self.rows(user, f)
+            elif f.source != "Password" and (select is None or name in select) and (
+                    only is None or name in only):
+                rec[name] = {"value": self.value(user, f.source)}
+        rec["custom"] = {}
+        return rec
+
+    def find(self, key=None, id_=None):
+        if id_ is not None:
+            return next((u for u in self.tenant.users.values() if u.id == str(id_)), None)
+        return self.tenant.users.get(str(key).casefold()) if key is not None else None
+
+    def by_url_key(self, key):
+        try:
+            return self.find(id_=str(uuid.UUID(key))) or self.find(key=key)
+        except ValueError:
+            return self.find(key=key)
+
+    def ad_hoc_schema(self):
+        rec = {"id": None, "rowNumber": 1, "note": {"value": None}}
+        for name, f in self.entity.fields.items():
+            if f.detail:
+                detail = self.endpoint.details[f.detail]
+                rec[name] = [{"id": None, "rowNumber": 1, "custom": {},
+                              **{d: {"value": None} for d in detail.fields}}]
+            else:
+                rec[name] = {"value": None}
+        return {**rec, "custom": {}}
+
+    # ---- writing ----------------------------------------------------------------------------
+    def _scalars(self, body):
+        """{DAC field: value} of the scalars sent; KeyNotFound for unmapped names."""
+        given = {}
+        for name, wrapped in body.items():
+            if name in RECORD_KEYS:
+                continue
+            f = self.entity.fields.get(name)
+            if f is None:
+                raise KeyNotFound(name)
+            if f.detail:
+                if not isinstance(wrapped, list):
+                    raise BadRequest(f"The value of '{name}' must be an array of records.")
+                continue
+            if not isinstance(wrapped, dict) or "value" not in wrapped:
+                raise BadRequest(f"The value of '{name}' must be an object with a 'value'.")
+            value = wrapped["value"]
+            kind = _PY_TYPES.get(VALUE_TYPES[f.type][0])
+            if value is not None and kind and (not isinstance(value, kind) or
+                                               (kind is int and isinstance(value, bool))):
+                raise BadRequest(f"Cannot convert the value of '{name}' to {f.type}.")
+            given[f.source] = value
+        return given
+
+    def put(self, body, if_match=None, if_none_match=None, select=None, expand=()):
+        """Upsert by `id` or key (§7); returns (user, record). Nothing changes on an error."""
+        if not isinstance(body, dict):
+            raise BadRequest("The request body must be a JSON object.")
+        given = self._scalars(body)
+        key = given.get("Username")
+        existing = self.find(id_=body["id"]) if body.get("id") else self.find(key=key)
+        if body.get("id") and existing is None:
+            raise NoEntity()
+        if if_none_match == "*" and existing is not None:
+            raise PreconditionFailed(texts.PRECONDITION_EXISTS)
+        if if_match == "*" and existing is None:
+            raise PreconditionFailed(texts.PRECONDITION_MISSING)
+        inserting = existing is None
+        user = (copy.deepcopy(existing) if existing else
+                User(key or "", None, None, force_change=self._type_forces_change(given)))
+        errors, row_errors = {}, {}
+        self._apply_scalars(user, given, inserting, existing, errors)
+        self._apply_rows(user, body, row_errors)
+        if errors or row_errors:
+            raise EntityHasErrors(self._error_record(user, body, errors, row_errors, inserting))
+        stored = user
+        if not self.switches["roles_membership_durable"]:
+            # The PUT answers with the new roles, but they do not persist (§5.2, 3P).
+            stored = replace(user, roles=set(existing.roles) if existing else set())
+        if existing is not None:
+            del self.tenant.users[existing.username.casefold()]
+        self.tenant.users[stored.username.casefold()] = stored
+        sent = {n for n in body if n in self.entity.fields} | {self.entity.contract("Username")}
+        shown = set(expand) | {n for n in sent if self.entity.fields.get(n, None) and
+                               self.entity.fields[n].detail}
+        return stored, self.record(user, select, shown, only=None if select else sent)
+
+    def _type_forces_change(self, given):
+        user_type = self.tenant.user_types.get(given.get("LoginTypeID"))
+        return bool(user_type and user_type.password_change_on_next_login)
+
+    def _apply_scalars(self, user, given, inserting, existing, errors):
+        def contract(source):
+            return self.entity.contract(source)
+
+        name = given.get("Username", user.username)
+        if not name:
+            errors[contract("Username")] = texts.EMPTY.format(LABELS["Username"])
+        else:
+            clash = self.find(key=name)
+            if clash is not None and clash is not existing:
+                errors[contract("Username")] = texts.LOGIN_EXISTS
+            user.username = name
+        if "Email" in given or inserting:
+            if not given.get("Email"):
+                errors[contract("Email") or "Email"] = texts.EMPTY.format(LABELS["Email"])
+            user.email = given.get("Email")
+        if given.get("LoginTypeID") is not None and given["LoginTypeID"] not in self.tenant.user_types:
+            errors[contract("LoginTypeID")] = texts.NOT_FOUND_IN_SYSTEM.format(given["LoginTypeID"])
+        elif "LoginTypeID" in given:
+            user.user_type = given["LoginTypeID"]
+            user.roles &= set(self.tenant.allowed_roles(user.user_type))
+        for source, attr in (("FirstName", "first_name"), ("LastName", "last_name"),
+                             ("IsApproved", "is_approved"), ("AllowedSessions", "allowed_sessions"),
+                             ("PasswordNeverExpires", "password_never_expires"),
+                             ("PasswordChangeOnNextLogin", "force_change")):
+            if source in given:
+                setattr(user, attr, given[source])
+        self._apply_password(user, given, inserting, errors)
+
+    def _apply_password(self, user, given, inserting, errors):
+        """On insert GeneratePassword (default true) wins over Password; on update Password
+        is silently ignored unless no password is stored (§5.4), or switch says applied."""
+        if inserting and given.get("GeneratePassword", True) is not False:
+            new = security.generated_password(self.sec)
+        elif inserting or not user.password_hash or \
+                self.switches["password_on_update"] == "applied":
+            new = given.get("Password")
+            if not new:
+                if not inserting:
+                    return
+                errors[self.entity.contract("Password") or "Password"] = \
+                    texts.EMPTY.format(LABELS["Password"])
+                return
+            problem = security.policy_error(new, self.sec)
+            if problem:
+                errors[self.entity.contract("Password") or "Password"] = problem
+                return
+        else:
+            return
+        user.password_hash = security.hash_password(new)
+        user.password_changed = self.now
+
+    def _apply_rows(self, user, body, row_errors):
+        for name, f in self.entity.fields.items():
+            if f.detail and name in body:
+                for index, row in enumerate(body[name]):
+                    problem = self._apply_row(user, f, row)
+                    if problem:
+                        row_errors[(name, index)] = problem
+
+    def _apply_row(self, user, f, row):
+        """None, or (contract field of the row, error text)."""
+        detail = self.endpoint.details[f.detail]
+        names = {d.source: d.name for d in detail.fields.values()}
+        if not isinstance(row, dict):
+            raise BadRequest(f"The rows of '{f.name}' must be objects.")
+        key_source = "Rolename" if f.view == "AllowedRoles" else "LicenseType"
+        key_name = names.get(key_source)
+        if row.get("delete"):
+            return key_name, texts.ROW_NOT_DELETABLE.format(f.name)
+        unknown = set(row) - ROW_KEYS - set(names.values())
+        if unknown:
+            raise KeyNotFound(sorted(unknown)[0])
+        current = {r["id"]: r for r in self.rows(user, f)}
+        if row.get("id") in current:
+            key = current[row["id"]][key_name]["value"] if key_name else None
+        else:
+            key = (row.get(key_name) or {}).get("value") if key_name else None
+        selected = (row.get(names.get("Selected")) or {}).get("value")
+        if f.view == "AllowedRoles":
+            allowed = {r.casefold(): r for r in self.tenant.allowed_roles(user.user_type)}
+            role = allowed.get(str(key).casefold())
+            if role is None:
+                return key_name, texts.ROLE_NOT_ALLOWED.format(key, user.user_type or "")
+            if selected is not None:
+                (user.roles.add if selected else user.roles.discard)(role)
+            return None
+        licence = next((n for n in self.tenant.licence_types if n.casefold() ==
+                        str(key).casefold()), None)
+        if licence is None:
+            return key_name, texts.UNKNOWN_LICENCE.format(key)
+        if selected and licence not in user.licence_types:
+            left = self.tenant.seats_left(licence)
+            if left is not None and left <= 0:
+                return names.get("Selected"), texts.NO_SEATS.format(licence)
+            user.licence_types.add(licence)
+        elif selected is False:
+            user.licence_types.discard(licence)
+        return None
+
+    def _error_record(self, user, body, errors, row_errors, inserting):
+        """The record as sent, never echoing a password, with the errors on it (§7)."""
+        rec = {"id": user.id, "rowNumber": 1, "note": {"value": user.note}}
+        for name, value in body.items():
+            if name in RECORD_KEYS:
+                continue
+            f = self.entity.fields[name]
+            if f.detail:
+                rec[name] = [copy.deepcopy(r) for r in value]
+            else:
+                rec[name] = {"value": None if f.source == "Password" else value.get("value")}
+        for name, text in errors.items():
+            rec.setdefault(name, {"value": None})["error"] = text
+        for (name, index), (field, text) in row_errors.items():
+            row = rec[name][index]
+            if field:
+                row.setdefault(field, {"value": None})
+                row[field]["error"] = text
+            else:
+                row["error"] = text
+        rec["custom"] = {}
+        rec["error"] = texts.RECORD_ERRORS.format("Inserting" if inserting else "Updating")
+        return rec
+
+    # ---- actions (§5.3) -------------------------------------------------------------------
+    def action_target(self, body):
+        if not isinstance(body, dict) or not isinstance(body.get("entity"), dict):
+            raise BadRequest("The body must be {\"entity\": {...}, \"parameters\": {...}}.")
+        entity = body["entity"]
+        if entity.get("id"):
+            user = self.find(id_=entity["id"])
+        else:
+            key = (entity.get(self.entity.contract("Username") or "Username") or {}).get("value")
+            user = self.find(key=key)
+        if user is None:
+            raise NoEntity()
+        return user
+
+    def prepare(self, action, body, actor):
+        """Check an action now; returns a callable that performs it."""
+        user = self.action_target(body)
+        params = body.get("parameters") or {}
+        by_source = {}
+        for name, wrapped in params.items():
+            p = action.parameters.get(name)
+            if p is None:
+                raise KeyNotFound(name)
+            by_source[p.source] = (wrapped or {}).get("value") if isinstance(wrapped, dict) else None
+        graph = action.mapped_to
+        if graph == "ResetPasswordOK":
+            new, confirm = by_source.get("NewPassword"), by_source.get("ConfirmPassword")
+            if not new:
+                raise ActionFailed(texts.EMPTY.format(LABELS["NewPassword"]))
+            if new != confirm:
+                raise ActionFailed(texts.PASSWORD_MISMATCH)
+            if security.is_locked(user, self.sec, self.now):
+                raise ActionFailed(texts.RESET_REFUSED)
+            problem = security.policy_error(new, self.sec)
+            if problem:
+                raise ActionFailed(problem)
+            hashed = security.hash_password(new)
+            effect = partial(_reset, hashed=hashed)
+        elif graph == "DisableLogin" and actor.casefold() == user.username.casefold():
+            raise ActionFailed(texts.DISABLE_SELF)
+        else:
+            effect = EFFECTS[graph]
+        tenant, user_id = self.tenant, user.id
+
+        def perform(now):
+            # Looked up again: a 202 action completes later, after other writes.
+            target = next((u for u in tenant.users.values() if u.id == user_id), None)
+            if target is not None:
+                effect(target, now)
+        return perform
+
+
+def _reset(user, now, hashed):
+    user.password_hash, user.password_changed, user.force_change = hashed, now, False
+
+
+def _unlock(user, _now):
+    user.last_locked_out_date, user.locked_out_date = user.locked_out_date, None
+    user.failed_count, user.failed_window_start = 0, None
+
+
+def _enable(user, _now):
+    user.is_approved, user.pending = True, False
+
+
+def _disable(user, _now):
+    user.is_approved = False
+
+
+EFFECTS = {"UnlockLogin": _unlock, "EnableLogin": _enable, "DisableLogin": _disable}

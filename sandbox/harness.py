@@ -1,0 +1,108 @@
+"""`Sandbox`: both fake servers in one process, on loopback, sharing one Clock.
+
+Each Flask app runs in werkzeug's threaded dev server on a daemon thread. With `tls=True`
+both serve HTTPS with a certificate for 127.0.0.1 and localhost issued by a throw-away
+trustme CA, whose PEM is written to `state_dir` (a temporary directory by default).
+"""
+import ssl
+import tempfile
+import threading
+from pathlib import Path
+
+import trustme
+import yaml
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from sandbox.acumatica.model import AcumaticaModel
+from sandbox.acumatica.routes import create_app as acumatica_app
+from sandbox.clock import Clock
+from sandbox.erp_probe import erp_signin
+from sandbox.ocerra.model import OcerraModel
+from sandbox.ocerra.routes import create_app as ocerra_app
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log on stderr: the sandbox keeps its own request log."""
+
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+def load_seed(seed) -> dict:
+    """A seed given as a path, a mapping or None (empty)."""
+    if seed is None:
+        return {}
+    if isinstance(seed, dict):
+        return seed
+    loaded = yaml.safe_load(Path(seed).read_text(encoding="utf-8"))
+    if loaded is not None and not isinstance(loaded, dict):
+        raise ValueError(f"{seed}: a seed must be a mapping")
+    return loaded or {}
+
+
+def _tls_context(state_dir: Path):
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    ca_path = state_dir / "sandbox-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    return context, str(ca_path)
+
+
+class Sandbox:
+    def __init__(self, seed, acumatica_port, ocerra_port, tls, host, state_dir):
+        self._seed = load_seed(seed)
+        self.clock = Clock()
+        self._tmp = None
+        if state_dir is None and tls:
+            self._tmp = tempfile.TemporaryDirectory(prefix="sandbox-")
+            state_dir = self._tmp.name
+        context, self.ca_path = _tls_context(Path(state_dir)) if tls else (None, None)
+        scheme = "https" if tls else "http"
+        self.erp = AcumaticaModel(self.clock)
+        self._servers = [make_server(host, acumatica_port, acumatica_app(self.erp), threaded=True,
+                                     request_handler=_QuietHandler, ssl_context=context)]
+        self.acumatica_url = f"{scheme}://{host}:{self._servers[0].server_port}"
+        self.ocerra = OcerraModel(self.clock, erp_signin=erp_signin,
+                                  erp_verify=self.ca_path or True)
+        self._servers.append(make_server(host, ocerra_port, ocerra_app(self.ocerra), threaded=True,
+                                         request_handler=_QuietHandler, ssl_context=context))
+        self.ocerra_url = f"{scheme}://{host}:{self._servers[1].server_port}"
+        self.reset()
+        self._threads = [threading.Thread(target=s.serve_forever, daemon=True,
+                                          name=f"sandbox-{i}") for i, s in enumerate(self._servers)]
+        for thread in self._threads:
+            thread.start()
+
+    @classmethod
+    def start(cls, seed=None, acumatica_port=0, ocerra_port=0, tls=False, host="127.0.0.1",
+              state_dir=None) -> "Sandbox":
+        """Both servers listening; ports 0 = ephemeral. `seed`: path, mapping or None."""
+        return cls(seed, acumatica_port, ocerra_port, tls, host, state_dir)
+
+    def reset(self, seed=None) -> None:
+        """Back to the seed, or to a new one: state, clock, logs, counters, switches, faults."""
+        if seed is not None:
+            self._seed = load_seed(seed)
+        unknown = set(self._seed) - {"acumatica", "ocerra"}
+        if unknown:
+            raise ValueError(f"seed: unknown sections {sorted(unknown)}")
+        self.clock.reset()
+        self.erp.reset(self._seed.get("acumatica") or {})
+        self.ocerra.from_seed(self._seed.get("ocerra") or {}, self.acumatica_url)
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
