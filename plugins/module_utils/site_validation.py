@@ -126,6 +126,9 @@ def _deref(schema, sub):
     return node
 
 
+_SECRET_NAME = re.compile(r"pa?s+w|pwd|secret", re.IGNORECASE)
+
+
 def is_secret(path, schema=None):
     """True if the value at `path` is, or lies inside, a secret.
 
@@ -140,7 +143,7 @@ def is_secret(path, schema=None):
         else:
             known = sub.get("properties", {})
             if part not in known:
-                return "passw" in str(part).lower() or "secret" in str(part).lower()
+                return bool(_SECRET_NAME.search(str(part)))
             sub = known[part]
         if sub is None:
             return False
@@ -253,7 +256,7 @@ def _schema_errors(instance, schema):
     """(path, message) for every schema violation, with messages that never quote secrets."""
     if Draft202012Validator is None:
         raise RuntimeError("the Python package jsonschema is required on the controller")
-    found = []
+    found, wrong_type = [], {}
     for err in Draft202012Validator(schema).iter_errors(instance):
         path, sub, kind = list(err.absolute_path), err.schema, err.validator
         secret = is_secret(path, schema)
@@ -296,7 +299,10 @@ def _schema_errors(instance, schema):
         else:
             msg = "does not match the '%s' rule" % kind
         found.append((path, msg))
-    return found
+        if kind == "type":
+            wrong_type[tuple(path)] = msg
+    # A value of the wrong type fails other rules too: say only that its type is wrong.
+    return [(p, m) for p, m in found if wrong_type.get(tuple(p), m) == m]
 
 
 # --------------------------------------------------------------------------- rules
