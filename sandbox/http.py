@@ -79,6 +79,20 @@ def _fault_response(fault):
     return Response(str(body), fault.get("status", 500), mimetype="text/plain")
 
 
+def control_route(app, rule, method):
+    """Decorator: register a view under /_sandbox/{rule}; a ValueError (bad switch, seed,
+    fault or user) answers 400 {"error": text}. Servers add their own control routes with it."""
+    def register(view):
+        def guarded():
+            try:
+                return view()
+            except ValueError as exc:
+                return jsonify({"error": str(exc)}), 400
+        app.add_url_rule(CONTROL + rule, f"sandbox_{method}_{rule}", guarded, methods=[method])
+        return view
+    return register
+
+
 def install_common(app, model, log, faults, clock):
     """Install the request log, counters, fault injection and `/_sandbox/` routes."""
 
@@ -112,19 +126,7 @@ def install_common(app, model, log, faults, clock):
         data = request.get_json(silent=True, force=True)
         return data if data is not None else {}
 
-    def control(rule, method):
-        """Register a control route; a ValueError (bad switch, seed or fault) answers 400."""
-        def register(view):
-            def guarded():
-                try:
-                    return view()
-                except ValueError as exc:
-                    return jsonify({"error": str(exc)}), 400
-            app.add_url_rule(CONTROL + rule, f"sandbox_{method}_{rule}", guarded, methods=[method])
-            return view
-        return register
-
-    @control("reset", "POST")
+    @control_route(app, "reset", "POST")
     def _reset():
         section = request.get_json(silent=True, force=True)
         clock.reset()
@@ -133,34 +135,34 @@ def install_common(app, model, log, faults, clock):
         faults.clear()
         return jsonify({"ok": True})
 
-    @control("state", "GET")
+    @control_route(app, "state", "GET")
     def _state():
         return jsonify(model.state())
 
-    @control("switches", "GET")
+    @control_route(app, "switches", "GET")
     def _switches():
         return jsonify(model.switches())
 
-    @control("switches", "PUT")
+    @control_route(app, "switches", "PUT")
     def _set_switches():
         return jsonify(model.set_switches(body()))
 
-    @control("clock", "GET")
+    @control_route(app, "clock", "GET")
     def _clock():
         return jsonify({"now": clock.now().isoformat()})
 
-    @control("clock/advance", "POST")
+    @control_route(app, "clock/advance", "POST")
     def _advance():
         seconds = body().get("seconds")
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
             raise ValueError("body must be {\"seconds\": N}")
         return jsonify({"now": clock.advance(seconds).isoformat()})
 
-    @control("faults", "GET")
+    @control_route(app, "faults", "GET")
     def _faults():
         return jsonify(faults.describe())
 
-    @control("faults", "POST")
+    @control_route(app, "faults", "POST")
     def _add_fault():
         params = body()
         try:
@@ -169,20 +171,20 @@ def install_common(app, model, log, faults, clock):
             raise ValueError(f"bad fault {params}: {exc}") from None
         return jsonify(faults.describe()), 201
 
-    @control("faults", "DELETE")
+    @control_route(app, "faults", "DELETE")
     def _clear_faults():
         faults.clear()
         return jsonify([])
 
-    @control("log", "GET")
+    @control_route(app, "log", "GET")
     def _log():
         return jsonify(log.snapshot())
 
-    @control("log", "DELETE")
+    @control_route(app, "log", "DELETE")
     def _clear_log():
         log.clear_entries()
         return jsonify([])
 
-    @control("counters", "GET")
+    @control_route(app, "counters", "GET")
     def _counters():
         return jsonify(model.counters())

@@ -4,7 +4,7 @@ import json
 
 from flask import Flask, Response, g, jsonify, request
 
-from sandbox.http import install_common
+from sandbox.http import control_route, install_common
 from .errors import AcumaticaError
 
 SESSION_COOKIE, AUTH_COOKIE = "ASP.NET_SessionId", ".ASPXAUTH"
@@ -132,6 +132,12 @@ def create_app(model) -> Flask:
     @app.post("/<instance>/CustomizationApi/<method>")
     def customization(instance, method):
         return jsonify(model.customization(session(instance), method, body()))
+
+    @control_route(app, "users", "POST")
+    def seed_user():
+        fields = dict(body() or {})
+        site = fields.pop("instance", None), fields.pop("tenant", None)
+        return jsonify(model.upsert_user(*site, fields))
 
     return app
 
