@@ -1,0 +1,314 @@
+"""One MYOB Acumatica site (URL + tenant) as seen by the toolkit's admin user.
+
+Built on the shared HttpSeam (retries, Retry-After, TLS, the check-mode write guard). This
+file adds what is Acumatica's own: the lazy cookie sign-in and the sign-out on close(), the
+classification of answers into typed errors, the User entity of the toolkit's endpoint, its
+actions (204, or 202 + Location to poll), the Customization Web API, and a probe sign-in as
+another user on a separate cookie jar.
+"""
+import base64
+import time
+from urllib.parse import quote, urljoin
+
+from . import acumatica_errors as ae
+from .errors import RateLimited, ToolkitError, TransportError
+from .http import HttpSeam
+from .user_endpoint import ENDPOINT, ENTITY_PATH, VERSION
+
+SERVICE = "MYOB Acumatica"
+LOGIN = "entity/auth/login"
+LOGOUT = "entity/auth/logout"
+EXPAND = {"$expand": "Roles,LicenseTypes"}
+PROBE_OUTCOMES = {ae.INVALID, ae.LOCKED, ae.DISABLED, ae.NOT_ACTIVATED, ae.CHANGE_REQUIRED,
+                  ae.LOGIN_LIMIT, ae.API_NOT_ALLOWED, ae.TENANT_NOT_ALLOWED, ae.NO_ACCESS, ae.LICENCE}
+PROBE_OK = "ok"
+
+
+def is_login_limit(response):
+    """API Login Limit in any form (JSON 500/429, 302 to Error.aspx): retried like a 429."""
+    return response.status_code >= 300 and ae.classify(response).code == ae.LOGIN_LIMIT
+
+
+def wrap(value):
+    return {"value": value}
+
+
+class AcumaticaClient:
+    """One admin session per module run: signed in on first use, signed out by close()."""
+
+    def __init__(self, url, tenant, user, password, *, branch=None, validate_certs=True, ca_path=None,
+                 timeout=30, retry_timeout=60, check_mode=False, warn=None, sleep=time.sleep,
+                 poll_interval=5, poll_timeout=900):
+        self._seam_options = dict(service=SERVICE, validate_certs=validate_certs, ca_path=ca_path,
+                                  timeout=timeout, retry_timeout=retry_timeout, check_mode=check_mode,
+                                  sleep=sleep)
+        self.seam = HttpSeam(url, warn=warn, **self._seam_options)
+        self.tenant, self.branch, self.user = tenant, branch, user
+        self._password = password
+        self._secrets = {password}
+        self._warn = warn or (lambda _msg: None)
+        self._sleep = sleep
+        self.poll_interval, self.poll_timeout = poll_interval, poll_timeout
+        self.site = f"{self.seam.base_url} (tenant '{tenant}')"
+        self.signed_in = False
+        self.probe_requests = 0
+
+    @classmethod
+    def from_module(cls, module, **extra):
+        p = module.params
+        return cls(p["url"], p["tenant"], p["admin_user"], p["admin_password"], branch=p.get("branch"),
+                   validate_certs=p["validate_certs"], ca_path=p.get("ca_path"), timeout=p["timeout"],
+                   retry_timeout=p["retry_timeout"], check_mode=module.check_mode, warn=module.warn,
+                   **extra)
+
+    @property
+    def requests_sent(self):
+        return self.seam.requests_sent + self.probe_requests
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def _sign_in(self, seam, name, password):
+        """Sign `name` in on `seam`; None on success, else the classified Failure.
+
+        Only a login limit or a 429 is retried (within retry_timeout): the server refused
+        before checking the password, so a retry cannot count toward a lock-out.
+        """
+        body = {"name": name, "password": password, "tenant": self.tenant}
+        if self.branch:
+            body["branch"] = self.branch
+        try:
+            response = seam.request("POST", LOGIN, read_only=True, json=body, retry_when=is_login_limit,
+                                    allow_redirects=False)
+        except RateLimited as exc:
+            response = exc.response
+        if 200 <= response.status_code < 300:
+            return None
+        failure = ae.classify(response)
+        failure.text = ae.scrub(failure.text, self._secrets)
+        if failure.code == ae.THROTTLED:
+            raise ae.RateLimitedSite(
+                f"Signing in to {SERVICE} {self.site} as '{name}' was rate limited (HTTP 429) after "
+                f"{seam.last_waited:.0f}s of waiting. Run again later, lower forks, or raise retry_timeout.",
+                waited_seconds=round(seam.last_waited, 1))
+        failure.waited = seam.last_waited
+        return failure
+
+    def ensure_signed_in(self):
+        if self.signed_in:
+            return
+        failure = self._sign_in(self.seam, self.user, self._password)
+        if failure is not None:
+            raise ae.sign_in_error(failure, self.site, self.user, failure.waited)
+        self.signed_in = True
+
+    def _sign_out(self, seam, name):
+        response = seam.request("POST", LOGOUT, read_only=True, data=b"",
+                                headers={"Content-Length": "0"})
+        if response.status_code not in (200, 204):
+            raise ae.UnexpectedAnswer(
+                f"Signing out of {SERVICE} {self.site} as '{name}' answered HTTP {response.status_code}; "
+                "its API session stays open until it idles out (about 10 minutes).")
+
+    def close(self):
+        """Sign out if signed in; safe to call twice. A failure raises for run() to warn."""
+        try:
+            if self.signed_in:
+                self.signed_in = False
+                self._sign_out(self.seam, self.user)
+        finally:
+            self.seam.close()
+
+    def probe_signin(self, login, password):
+        """Sign in as `login` on a separate cookie jar and sign out at once.
+
+        Returns PROBE_OK or one of PROBE_OUTCOMES; anything else raises. One probe costs an
+        API session for a moment and, when the password is wrong, one failed attempt.
+        """
+        self._secrets.add(password)
+        seam = HttpSeam(self.seam.base_url, **self._seam_options)
+        try:
+            failure = self._sign_in(seam, login, password)
+            if failure is None:
+                try:
+                    self._sign_out(seam, login)
+                except ToolkitError as exc:
+                    self.warn(exc.message)
+                return PROBE_OK
+            if failure.code in PROBE_OUTCOMES:
+                return failure.code
+            raise ae.sign_in_error(failure, self.site, login, failure.waited)
+        finally:
+            self.probe_requests += seam.requests_sent
+            seam.close()
+
+    # -- requests -------------------------------------------------------------------------
+
+    def call(self, method, path, *, what, expect=(200,), safe=False, read_only=False, **kwargs):
+        """One request in the admin session; returns the response or raises a typed error.
+
+        `what` names the operation for messages ("Reading user 'X'"). Answers outside
+        `expect` raise UnexpectedAnswer carrying `.failure` for callers that refine it.
+        """
+        self.ensure_signed_in()
+        try:
+            response = self.seam.request(method, path, safe=safe, read_only=read_only,
+                                         allow_redirects=False, **kwargs)
+        except RateLimited as exc:
+            raise ae.RateLimitedSite(
+                f"{what} on {SERVICE} {self.site} was rate limited (HTTP 429) after "
+                f"{exc.details.get('waited_seconds', 0):.0f}s of waiting. Run again later, lower forks, "
+                "or raise retry_timeout.", **exc.details) from None
+        if response.status_code in expect:
+            return response
+        raise self.error(ae.classify(response), what)
+
+    def error(self, failure, what):
+        failure.text = ae.scrub(failure.text, self._secrets)
+        if failure.code == ae.FORBIDDEN:
+            return ae.forbidden_error(failure, self.site, self.user)
+        if failure.code == ae.NOT_LOGGED_IN:
+            message = (f"{what} on {SERVICE} {self.site} failed: the admin session of '{self.user}' ended "
+                       "(HTTP 401). The site may have restarted; run again.")
+        else:
+            message = (f"{what} on {SERVICE} {self.site} failed: HTTP {failure.status}: "
+                       f"{failure.text or 'no message'}")
+        error = ae.UnexpectedAnswer(message, status=failure.status, reason=failure.code)
+        error.failure = failure
+        return error
+
+    def warn(self, message):
+        self._warn(message)
+
+    def remember_secret(self, secret):
+        """Texts the site echoes are scrubbed of this secret too (e.g. the API user's password)."""
+        self._secrets.add(secret)
+
+    # -- the User entity --------------------------------------------------------------------
+
+    def _user_path(self, login, suffix=""):
+        return f"{ENTITY_PATH}/{quote(login, safe='')}{suffix}"
+
+    def get_user(self, login):
+        """The user record with Roles and LicenseTypes, or None when it does not exist."""
+        try:
+            return self.call("GET", self._user_path(login), params=EXPAND, safe=True,
+                             what=f"Reading user '{login}'").json()
+        except ae.UnexpectedAnswer as exc:
+            code = getattr(exc, "failure", None) and exc.failure.code
+            if code == ae.NOT_FOUND:
+                return None
+            if code == ae.ENDPOINT_MISSING:
+                raise ae.endpoint_missing_error(self.site, f"{ENDPOINT}/{VERSION}") from None
+            raise
+
+    def put_user(self, record, *, create, what):
+        """Create-only (If-None-Match: *) or update-only (If-Match: *) upsert of the user."""
+        headers = {"If-None-Match": "*"} if create else {"If-Match": "*"}
+        return self.call("PUT", ENTITY_PATH, json=record, params=EXPAND, headers=headers,
+                         safe=not create, what=what).json()
+
+    def delete_user(self, login):
+        self.call("DELETE", self._user_path(login), expect=(200, 204), what=f"Deleting user '{login}'")
+
+    def user_action(self, action, login, parameters=None):
+        """Invoke an action on the user; waits for a 202 + Location to finish (bounded)."""
+        body = {"entity": {"Username": wrap(login)},
+                "parameters": {k: wrap(v) for k, v in (parameters or {}).items()}}
+        what = f"Action {action} on user '{login}'"
+        response = self.call("POST", f"{ENTITY_PATH}/{action}", json=body, expect=(200, 202, 204),
+                             what=what)
+        waited, delay = 0.0, 0.2
+        while response.status_code == 202:
+            location = response.headers.get("Location")
+            if not location:
+                raise ae.UnexpectedAnswer(f"{what} on {SERVICE} {self.site} answered 202 without a Location "
+                                          "to follow; check the user on Users (SM201010).")
+            if waited >= self.poll_timeout:
+                raise ae.UnexpectedAnswer(f"{what} on {SERVICE} {self.site} was still running after "
+                                          f"{waited:.0f}s; check the user on Users (SM201010) and run again.")
+            self._sleep(delay)
+            waited, delay = waited + delay, min(delay * 2, self.poll_interval)
+            response = self.call("GET", urljoin(self.seam.base_url + "/", location), expect=(200, 202, 204),
+                                 safe=True, what=what)
+
+    def endpoints(self):
+        """(name, version) of every contract endpoint the tenant lists at GET /entity."""
+        data = self.call("GET", "entity", safe=True, what="Listing the web service endpoints").json()
+        items = data.get("endpoints", []) if isinstance(data, dict) else data
+        return {(e.get("name"), e.get("version")) for e in items if isinstance(e, dict)}
+
+    # -- Customization Web API --------------------------------------------------------------
+
+    def customization(self, method, body=None, *, read_only=False, safe=False):
+        """POST /CustomizationApi/<method>; in-band `logType: error` entries raise."""
+        what = f"Customization API {method}"
+        try:
+            data = self.call("POST", f"CustomizationApi/{method}", json=body or {}, read_only=read_only,
+                             safe=safe, what=what).json()
+        except ae.InsufficientRights as exc:
+            raise ae.InsufficientRights(exc.message + " Publishing the User endpoint needs the Customizer "
+                                        "role (Customization Projects, SM204505).", **exc.details) from None
+        errors = [str(e.get("message")) for e in data.get("log") or [] if e.get("logType") == "error"]
+        if errors:
+            raise ae.CustomizationFailed(
+                f"{what} on {SERVICE} {self.site} reported: {'; '.join(errors)}",
+                publish_log=_log_lines(data))
+        return data
+
+    def published_projects(self):
+        data = self.customization("getPublished", read_only=True, safe=True)
+        return [p.get("name") for p in data.get("projects") or []]
+
+    def get_project(self, name):
+        """The project's ZIP content, or None when the tenant does not hold it."""
+        try:
+            data = self.customization("getProject", {"projectName": name, "IsAutoResolveConflicts": False},
+                                      read_only=True, safe=True)
+        except ae.CustomizationFailed as exc:
+            if "not found" in exc.message.lower():
+                return None
+            raise
+        content = data.get("projectContentBase64")
+        return base64.b64decode(content) if content else None
+
+    def import_project(self, name, description, content):
+        return self.customization("import", {
+            "projectLevel": 0, "isReplaceIfExists": True, "projectName": name,
+            "projectDescription": description,
+            "projectContentBase64": base64.b64encode(content).decode("ascii")})
+
+    def publish(self, names):
+        """publishBegin (merged, current tenant), then poll publishEnd until done or timed out.
+
+        The site restarts while publishing, so dropped connections and 502/503 answers are
+        part of polling; only the time limit ends it. Returns the publish log lines.
+        """
+        self.customization("publishBegin", {
+            "isMergeWithExistingPackages": True, "isOnlyValidation": False, "isOnlyDbUpdates": False,
+            "isReplayPreviouslyExecutedScripts": False, "projectNames": list(names),
+            "tenantMode": "Current", "tenantLoginNames": []})
+        waited = 0.0
+        while True:
+            try:
+                data = self.customization("publishEnd", safe=True)
+                if data.get("isCompleted"):
+                    if data.get("isFailed"):
+                        raise ae.CustomizationFailed(
+                            f"Publishing {', '.join(names)} on {SERVICE} {self.site} failed; see publish_log.",
+                            publish_log=_log_lines(data))
+                    return _log_lines(data)
+            except TransportError:
+                pass
+            except ae.UnexpectedAnswer as exc:
+                if getattr(exc, "failure", None) is None or exc.failure.status not in (502, 503, 504):
+                    raise
+            if waited >= self.poll_timeout:
+                raise ae.CustomizationFailed(
+                    f"Publishing {', '.join(names)} on {SERVICE} {self.site} did not finish within "
+                    f"{self.poll_timeout}s. Check Customization Projects (SM204505) and run again.")
+            self._sleep(self.poll_interval)
+            waited += self.poll_interval
+
+
+def _log_lines(data):
+    return [f"{e.get('logType', '?')}: {e.get('message', '')}" for e in data.get("log") or []]
