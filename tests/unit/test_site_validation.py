@@ -4,8 +4,6 @@ Three layers: validate_sites() on plain dicts; InventoryScan on YAML files; and 
 inventories through tools/validate.py (in-process for the error matrix, as a subprocess for
 the command's exit codes and output).
 """
-import copy
-import json
 import os
 import subprocess
 import sys
