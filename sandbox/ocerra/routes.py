@@ -7,7 +7,7 @@ import json
 
 from flask import Flask, Response, g, jsonify, request
 
-from sandbox.http import install_common
+from sandbox.http import control_route, install_common
 from .errors import OcerraError
 
 PRODUCT = ("/api/", "/odata/")
@@ -84,17 +84,17 @@ def create_app(model) -> Flask:
         return jsonify(model.test_connection(g.user, _arg("clientId"), _on_target))
 
     # ---- Ocerra-only control routes ------------------------------------------------------
-    @app.post("/_sandbox/sync")
+    @control_route(app, "sync", "POST")
     def sync():
         """The 20-minute background sync, once, now."""
         return jsonify({"results": model.sync()})
 
-    @app.post("/_sandbox/tick")
+    @control_route(app, "tick", "POST")
     def tick():
         """The syncs due by the sandbox clock since the last one."""
         return jsonify({"runs": model.tick()})
 
-    @app.get("/_sandbox/audit")
+    @control_route(app, "audit", "GET")
     def audit():
         return jsonify(model.audit())
 

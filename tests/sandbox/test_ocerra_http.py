@@ -46,7 +46,7 @@ def ocerra(model):
 
 # ---- auth ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("method,path", PRODUCT_ROUTES)
-@pytest.mark.parametrize("auth", [None, "Basic " + base64.b64encode(b"svc@partner.example:no").decode(),
+@pytest.mark.parametrize("auth", [None, "Basic " + base64.b64encode(f"{SVC}:no".encode()).decode(),
                                   "Bearer abc", "Basic !!notbase64"])
 def test_every_product_route_wants_basic_and_401_carries_nothing(ocerra, method, path, auth):
     answer = ocerra.call(method, path, auth=auth, json={"password": NEW_PW})

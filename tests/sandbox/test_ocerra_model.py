@@ -6,7 +6,7 @@ import pytest
 from sandbox.ocerra import OcerraModel
 from sandbox.ocerra.errors import OcerraError
 from test_ocerra_support import (A, B, C, EMPLOYEE_ONLY, ERP, ERP_PW, FOREIGN, NEW_PW, SVC,
-                                 SVC_PW, UNKNOWN, clock, erp, model, seed)  # noqa: F401
+                                 SVC_PW, UNKNOWN, clock, erp, model, ocerra_seed)  # noqa: F401
 
 SETTINGS_KEYS = {"clientId", "baseUrl", "tenant", "branch", "login", "password", "hasPassword",
                  "enableConnection", "autoExportStatuses", "status", "updatedDate"}
@@ -255,11 +255,12 @@ def test_an_unconfigured_connection_is_not_configured_without_any_sign_in(model,
 
 
 def test_custom_status_texts_replace_the_confirmed_ones(model, erp):
-    model.set_switches({"status_texts": {"Connected": "Connection successful. Current year and period."}})
-    assert model.test_connection(SVC, A)["status"]["message"] == \
-        "Connection successful. Current year and period."
+    other = "Connection successful. Current year and period."     # the second confirmed text
+    model.set_switches({"status_texts": {"Connected": other}})
+    assert model.test_connection(SVC, A)["status"]["message"] == other
     erp.forced = "invalid_credentials"
-    assert model.test_connection(SVC, A)["status"]["message"] == "Invalid credentials. Please try again."
+    assert model.test_connection(SVC, A)["status"]["message"] == \
+        "Invalid credentials. Please try again."
 
 
 @pytest.mark.parametrize("changes", [{"nope": 1}, {"enable_drop_mode": "sometimes"},
@@ -325,14 +326,14 @@ def test_reset_restores_the_seed_and_clears_everything(model, clock):
     assert (model.audit(), model.counters(), model.authenticate(SVC, SVC_PW)) == ([], {}, SVC)
     assert model.switches()["enable_drop_mode"] == "on_save"
     assert model.get_settings(SVC, A)["tenant"] == "Company"
-    model.reset(seed(enable_drop_mode="on_edit"))
+    model.reset(ocerra_seed(enable_drop_mode="on_edit"))
     assert model.switches()["enable_drop_mode"] == "on_edit"
 
 
 def test_seed_substitutes_the_acumatica_url_and_checks_references(clock, erp):
-    model = OcerraModel(clock, erp_signin=erp).from_seed(seed(), "http://127.0.0.1:8601/")
+    model = OcerraModel(clock, erp_signin=erp).from_seed(ocerra_seed(), "http://127.0.0.1:8601/")
     assert model.get_settings(SVC, A)["baseUrl"] == "http://127.0.0.1:8601/acme"
-    bad = seed()
+    bad = ocerra_seed()
     bad["users"][0]["clients"].append(UNKNOWN)
     with pytest.raises(ValueError, match=UNKNOWN):
         model.reset(bad)
@@ -344,12 +345,13 @@ def test_seed_substitutes_the_acumatica_url_and_checks_references(clock, erp):
 
 
 def test_erp_verify_reaches_the_sign_in(clock, erp):
-    model = OcerraModel(clock, erp_signin=erp, erp_verify="/tmp/ca.pem").from_seed(seed(), ERP)
+    model = OcerraModel(clock, erp_signin=erp, erp_verify="/tmp/ca.pem")
+    model.from_seed(ocerra_seed(), ERP)
     model.test_connection(SVC, A)
     assert erp.calls[0]["verify"] == "/tmp/ca.pem"
 
 
 def test_the_default_sign_in_is_the_real_probe(clock):
     """Nothing listens on port 9 of loopback: the real erp_probe must report Unreachable."""
-    model = OcerraModel(clock).from_seed(seed(), "http://127.0.0.1:9")
+    model = OcerraModel(clock).from_seed(ocerra_seed(), "http://127.0.0.1:9")
     assert model.test_connection(SVC, A)["status"]["code"] == "Unreachable"

@@ -17,7 +17,7 @@ ERP_PW = "Erp-Canary-Pw-5d2e7a1c0b"        # the API user's password, shared by 
 NEW_PW = "Erp-Canary-New-Pw-83f0c2a9"
 
 
-def seed(**switches):
+def ocerra_seed(**switches):
     settings = {"baseUrl": "{acumatica}/acme", "tenant": "Company", "branch": "HQ",
                 "login": "OcerraAPI", "password": ERP_PW, "enableConnection": True,
                 "autoExportStatuses": "Approved"}
@@ -82,4 +82,4 @@ def erp():
 
 @pytest.fixture
 def model(clock, erp):
-    return OcerraModel(clock, erp_signin=erp).from_seed(seed(), ERP)
+    return OcerraModel(clock, erp_signin=erp).from_seed(ocerra_seed(), ERP)
