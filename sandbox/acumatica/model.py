@@ -169,6 +169,7 @@ class AcumaticaModel:
                             "licence": {"max_api_users": self._max_api_users(inst),
                                         "max_concurrent_requests": inst.max_concurrent_requests,
                                         "max_requests_per_minute": inst.max_requests_per_minute},
+                            "requests_in_flight": inst.in_flight,
                             "tenants": tenants, "sessions": sessions,
                             "publication": None if pub is None else {
                                 "projects": [p.name for p in pub["projects"]],
