@@ -174,9 +174,11 @@ class OcerraModel:
             self._switches = sw.merged(self._switches, changes)
             return copy.deepcopy(self._switches)
 
-    def audit(self) -> list:
+    def audit(self, client_id=None) -> list:
+        """Who changed which fields of which client, when: names only, never values."""
         with self._lock:
-            return copy.deepcopy(self._audit)
+            return [copy.deepcopy(e) for e in self._audit
+                    if client_id is None or e["clientId"] == client_id]
 
     def counters(self, client_id=None) -> dict:
         return self.log.counters(client_id)

@@ -96,6 +96,6 @@ def create_app(model) -> Flask:
 
     @control_route(app, "audit", "GET")
     def audit():
-        return jsonify(model.audit())
+        return jsonify(model.audit(_arg("clientId")))
 
     return app

@@ -193,3 +193,4 @@ def test_no_secret_in_any_answer_log_audit_or_state(ocerra, erp):
     for secret in SECRETS:
         assert secret not in everything        # ... and finds no secret in any of them
     assert json.dumps(ocerra.control("GET", "audit")).count('"password"') == 2
+    assert {e["clientId"] for e in ocerra.control("GET", f"audit?clientId={B}")} == {B}
