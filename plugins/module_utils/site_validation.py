@@ -308,11 +308,17 @@ def _schema_errors(instance, schema):
 # --------------------------------------------------------------------------- rules
 
 def _normalise_url(url):
+    """Scheme and host lower-cased, default port and trailing slash dropped; path kept."""
     parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
-    port = parts.port if parts.port not in (None, {"http": 80, "https": 443}.get(parts.scheme.lower())) else None
-    netloc = host + (":%d" % port if port else "")
-    return "%s://%s%s" % (parts.scheme.lower(), netloc, parts.path.rstrip("/"))
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # not a number: the schema reports it; compare the text as it is
+        return url.strip().lower().rstrip("/")
+    netloc = (parts.hostname or "").lower()
+    if port not in (None, {"http": 80, "https": 443}.get(scheme)):
+        netloc += ":%d" % port
+    return "%s://%s%s" % (scheme, netloc, parts.path.rstrip("/"))
 
 
 def _site_rules(v):
@@ -379,10 +385,7 @@ def validate_sites(sites, schema=None):
     Variables not starting with erp_/api_user_/ocerra_ are ignored. Unchecked values are
     accepted as present; rules that need their content skip them."""
     schema = schema or load_schema()
-    plain = {}
-    for host, site in sites.items():
-        site = site if isinstance(site, Site) else Site(site)
-        plain[host] = site
+    plain = {h: s if isinstance(s, Site) else Site(s) for h, s in sites.items()}
     found = []
     for host in sorted(plain):
         site = plain[host]
@@ -429,13 +432,13 @@ class _VarsBlock:
         self.node, self.vaulted = node, vaulted  # node: the YAML mapping node (None if opaque)
 
     def keys(self):
-        return [k.value for k, _ in self.node.value] if _is_mapping(self.node) else []
+        return [_key(k) for k, _ in self.node.value] if _is_mapping(self.node) else []
 
     def lines(self, var):
         lines = {}
         if _is_mapping(self.node):
             for k, v in self.node.value:
-                if k.value == var:
+                if _key(k) == var:
                     _record_lines(v, "/" + var, lines)
                     lines["/" + var] = k.start_mark.line + 1
         return lines
@@ -445,11 +448,16 @@ def _is_mapping(node):
     return isinstance(node, yaml.MappingNode)
 
 
+def _key(node):
+    # Keys are scalars in any sane vars file; a complex key is kept as text, never crashes us.
+    return node.value if isinstance(node, yaml.ScalarNode) else str(node.start_mark)
+
+
 def _record_lines(node, ptr, lines):
     lines[ptr] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
-            _record_lines(v, ptr + "/" + str(k.value).replace("~", "~0").replace("/", "~1"), lines)
+            _record_lines(v, ptr + pointer([_key(k)]), lines)
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
             _record_lines(v, "%s/%d" % (ptr, i), lines)
@@ -460,7 +468,7 @@ def _walk(node, path):
     yield path, node
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
-            yield from _walk(v, path + (k.value,))
+            yield from _walk(v, path + (_key(k),))
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
             yield from _walk(v, path + (i,))
@@ -613,9 +621,6 @@ class InventoryScan:
             for var in block.keys():
                 sources[var] = Source(block.path, block.lines(var))
         return sources
-
-    def owners(self):
-        return {(b.kind, b.owner) for b in self.blocks}
 
 
 def _whole_template(text):

@@ -130,6 +130,7 @@ def test_optional_variables(name):
     ("x.example.com/acme", "absolute http"),
     ("https://x.example.com/acme?x=1", "without query string"),
     ("https://user@x.example.com", "absolute http"),
+    ("http://x.example.com:port/acme", "absolute http"),
 ])
 def test_erp_url_must_be_a_base_url(url, expected):
     found = errors_of(good(erp_url=url))
@@ -138,7 +139,7 @@ def test_erp_url_must_be_a_base_url(url, expected):
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8601/acme", "https://acme.myobadvanced.com/",
-                                 "HTTPS://erp.example.com/AcumaticaDB"])
+                                 "HTTPS://erp.example.com/AcumaticaDB", "http://[::1]:8080/x"])
 def test_erp_url_accepts_base_urls(url):
     assert errors_of(good(erp_url=url)) == []
 
@@ -213,6 +214,12 @@ def test_two_hosts_for_one_site_are_rejected(url2, tenant2):
         "a": good(), "b": good(erp_url=url2, erp_tenant=tenant2, ocerra_entities=[{"client_id": GUID2}])})
     assert [(e.host, e.pointer) for e in found] == [("a", "/erp_url"), ("b", "/erp_url")]
     assert "host 'b'" in found[0].message and "host 'a'" in found[1].message
+
+
+def test_unparsable_urls_on_two_hosts_do_not_break_the_duplicate_check():
+    found = sv.validate_sites({"a": good(erp_url="http://x:port/a"),
+                               "b": good(erp_url="http://X:port/a/", ocerra_entities=[{"client_id": GUID2}])})
+    assert [(e.host, e.pointer) for e in found].count(("a", "/erp_url")) == 2  # pattern + same site
 
 
 def test_same_url_with_another_tenant_or_path_is_another_site():
