@@ -1,0 +1,277 @@
+"""The Customization Web API (§10) installing UserAdmin/1.0.0, and its swagger."""
+import base64
+import io
+import xml.etree.ElementTree as ET
+import zipfile
+
+import pytest
+import requests
+
+from sandbox.acumatica import state
+from tests.sandbox.acumatica_helpers import (API_PW, USER_FIELDS, Client, admin, project_b64,
+                                             project_xml, site_seed, wrap)
+
+USERS = "entity/UserAdmin/1.0.0/User"
+
+
+@pytest.fixture
+def seed():
+    return site_seed(tenants=("Company", "Second"))
+
+
+def errors(answer):
+    assert answer.status_code == 200, answer.text
+    return [e["message"] for e in answer.json()["log"] if e["logType"] == "error"]
+
+
+def do_import(client, name="UserAdmin", xml=None, **extra):
+    body = {"projectName": name, "projectDescription": "digest [sha256:123]",
+            "projectLevel": 0, "isReplaceIfExists": True,
+            "projectContentBase64": project_b64(xml), **extra}
+    return client.customization("import", body)
+
+
+def publish(client, *names, polls=3, **extra):
+    begin = client.customization("publishBegin", {
+        "isMergeWithExistingPackages": True, "isOnlyValidation": False,
+        "projectNames": list(names or ["UserAdmin"]), "tenantMode": "Current", **extra})
+    assert errors(begin) == []
+    results = [client.customization("publishEnd").json() for _ in range(polls)]
+    assert [r["isCompleted"] for r in results] == [False] * (polls - 1) + [True]
+    return results[-1]
+
+
+def endpoints(client):
+    return {(e["name"], e["version"]) for e in client.get("entity").json()["endpoints"]}
+
+
+def test_endpoint_unknown_until_imported_and_published(sandbox):
+    client = admin(sandbox)
+    assert client.users().status_code == 404
+    assert client.get("entity/UserAdmin/1.0.0/swagger.json").status_code == 404
+    assert ("UserAdmin", "1.0.0") not in endpoints(client)
+    imported = do_import(client)
+    assert errors(imported) == []
+    assert any("UserAdmin" in e["message"] for e in imported.json()["log"])
+    assert client.users().status_code == 404               # imported is not published
+    result = publish(client)
+    assert result["isFailed"] is False and result["log"][0]["logType"] == "information"
+    assert ("UserAdmin", "1.0.0") in endpoints(client)
+    assert client.users(params={"$top": "1"}).status_code == 200
+    published = client.customization("getPublished").json()
+    assert published["projects"] == [{"name": "UserAdmin"}]
+    assert {"key": "UserAdmin/1.0.0", "screenId": None, "type": "EntityEndpoint"} in \
+        published["items"]
+
+
+def test_method_names_are_case_insensitive(sandbox):
+    client = admin(sandbox)
+    assert errors(do_import(client)) == []
+    assert errors(client.customization("PublishBegin", {"projectNames": ["UserAdmin"]})) == []
+    assert [client.customization(m).json()["isCompleted"]
+            for m in ("PUBLISHEND", "publishend", "PublishEnd")] == [False, False, True]
+    assert client.customization("nonsense").status_code == 404
+
+
+def test_needs_a_session_and_the_customizer_role(sandbox):
+    assert Client(sandbox).customization("getPublished").status_code == 401
+    client = Client(sandbox)
+    assert client.login("OcerraAPI", API_PW).status_code == 204
+    answer = client.customization("getPublished")
+    assert answer.status_code == 403
+    assert "Customization Projects (SM204505)" in answer.json()["exceptionMessage"]
+
+
+@pytest.mark.parametrize("name", ["User-Admin", "User_Admin", ""])
+def test_project_names_must_be_alphanumeric(sandbox, name):
+    answer = do_import(admin(sandbox), name)
+    assert answer.status_code == 500
+    assert answer.json()["exceptionMessage"] == "Invalid project name"
+
+
+def test_wrong_namespace_is_unknown_root_node_in_band(sandbox):
+    client = admin(sandbox)
+    answer = do_import(client, xml=project_xml(namespace="http://www.acumatica.com/entity/x"))
+    assert errors(answer) == ["Unknown root node"]
+    assert errors(client.customization("getProject", {"projectName": "UserAdmin"})) == \
+        ["The project is not found: UserAdmin"]
+
+
+@pytest.mark.parametrize("xml,fragment", [
+    (project_xml(fields=USER_FIELDS + [("Nickname", "StringValue")]), "Nickname"),
+    (project_xml(fields=[("Username", "IntValue")]), "Username"),
+    (b"not xml", "not well-formed")])
+def test_projects_the_screen_cannot_serve_are_refused(sandbox, xml, fragment):
+    assert any(fragment in e for e in errors(do_import(admin(sandbox), xml=xml)))
+
+
+def test_bad_package_content_is_an_in_band_error(sandbox):
+    client = admin(sandbox)
+    assert errors(do_import(client, projectContentBase64="%%%"))
+    not_zip = base64.b64encode(b"plain").decode()
+    assert errors(do_import(client, projectContentBase64=not_zip))
+
+
+def test_get_published_without_projects_has_no_projects_key(sandbox):
+    assert "projects" not in admin(sandbox).customization("getPublished").json()
+
+
+def test_get_project_returns_the_package_with_the_stored_description(sandbox):
+    client = admin(sandbox)
+    do_import(client)
+    answer = client.customization("getProject", {"projectName": "UserAdmin",
+                                                  "IsAutoResolveConflicts": False})
+    assert errors(answer) == [] and answer.json()["hasConflicts"] is False
+    package = zipfile.ZipFile(io.BytesIO(base64.b64decode(answer.json()["projectContentBase64"])))
+    root = ET.fromstring(package.read("project.xml"))
+    assert root.get("description") == "digest [sha256:123]"
+
+
+def test_replace_only_when_asked_and_import_without_content_removes(sandbox):
+    client = admin(sandbox)
+    do_import(client)
+    assert errors(do_import(client, isReplaceIfExists=False)) == \
+        ["The project UserAdmin already exists."]
+    assert errors(client.customization("import", {"projectName": "UserAdmin"})) == []
+    assert errors(client.customization("getProject", {"projectName": "UserAdmin"}))
+
+
+@pytest.mark.parametrize("outcome,is_failed", [("failed", True), ("inband_error", False)])
+def test_publish_outcomes_that_install_nothing(sandbox, outcome, is_failed):
+    sandbox.erp.set_switches({"customization": {"publish_outcome": outcome}})
+    client = admin(sandbox)
+    do_import(client)
+    result = publish(client)
+    assert result["isFailed"] is is_failed
+    assert [e for e in result["log"] if e["logType"] == "error"]
+    assert client.users().status_code == 404
+
+
+def test_lock_conflict_switch_and_a_real_concurrent_publication(sandbox):
+    client = admin(sandbox)
+    do_import(client)
+    sandbox.erp.set_switches({"customization": {"publish_outcome": "lock_conflict"}})
+    assert errors(client.customization("publishBegin", {"projectNames": ["UserAdmin"]}))
+    sandbox.erp.set_switches({"customization": {"publish_outcome": "ok"}})
+    assert errors(client.customization("publishBegin", {"projectNames": ["UserAdmin"]})) == []
+    other = admin(sandbox, tenant="Second")
+    do_import(other)
+    assert errors(other.customization("publishBegin", {"projectNames": ["UserAdmin"]})) == \
+        ["Another publication is in progress. Try again when it has finished."]
+
+
+def test_publish_end_with_nothing_started(sandbox):
+    answer = admin(sandbox).customization("publishEnd").json()
+    assert answer["isCompleted"] and answer["isFailed"]
+
+
+def test_restart_drops_connections_while_polling(sandbox):
+    sandbox.erp.set_switches({"customization": {"restart_drops": 2, "publish_polls": 1}})
+    client = admin(sandbox)
+    do_import(client)
+    client.customization("publishBegin", {"projectNames": ["UserAdmin"]})
+    for _ in range(2):
+        with pytest.raises(requests.ConnectionError):
+            client.customization("publishEnd")
+    assert client.customization("publishEnd").json()["isCompleted"] is True
+    assert client.users().status_code == 200
+    assert [e["status"] for e in sandbox.erp.log.snapshot()
+            if e["path"].endswith("publishEnd")] == ["dropped", "dropped", 200]
+
+
+def test_publication_is_per_tenant_unless_all(sandbox):
+    client = admin(sandbox)
+    second = admin(sandbox, tenant="Second")
+    do_import(client)
+    publish(client)
+    assert second.users().status_code == 404
+    assert errors(client.customization("unpublishAll", {"tenantMode": "Current"})) == []
+    assert client.users().status_code == 404
+    publish(client, tenantMode="All")
+    assert second.users().status_code == 200
+    # The project itself stays stored in the tenant that imported it.
+    assert errors(second.customization("getProject", {"projectName": "UserAdmin"}))
+
+
+def test_merge_false_unpublishes_the_other_projects(sandbox):
+    client = admin(sandbox)
+    do_import(client)
+    do_import(client, "Other", xml=project_xml(endpoint="Other", version="2.0"))
+    publish(client, "UserAdmin", "Other")
+    assert {"UserAdmin", "Other"} == {n for n, _ in endpoints(client)} - {"Default"}
+    publish(client, "Other", isMergeWithExistingPackages=False)
+    assert client.users().status_code == 404
+    assert [p["name"] for p in client.customization("getPublished").json()["projects"]] == ["Other"]
+
+
+def test_delete_only_unpublished_projects(sandbox):
+    client = admin(sandbox)
+    do_import(client)
+    publish(client)
+    assert errors(client.customization("delete", {"projectName": "UserAdmin"})) == \
+        ["The project UserAdmin is published and cannot be deleted."]
+    client.customization("unpublishAll", {"tenantMode": "All"})
+    assert errors(client.customization("delete", {"projectName": "UserAdmin"})) == []
+    assert errors(client.customization("delete", {"projectName": "UserAdmin"})) == \
+        ["The project is not found: UserAdmin"]
+
+
+def test_only_mapped_fields_exist(sandbox):
+    client = admin(sandbox)
+    fields = [f for f in USER_FIELDS if f[0] != "FirstName"]
+    do_import(client, xml=project_xml(fields=fields))
+    publish(client)
+    assert client.users(params={"$select": "FirstName"}).status_code == 500
+    assert client.put_user(wrap(Username="OcerraAPI", FirstName="X")).status_code == 500
+    assert "FirstName" not in client.users("/OcerraAPI").json()
+
+
+def test_swagger_of_the_published_endpoint(sandbox):
+    client = admin(sandbox)
+    do_import(client)
+    publish(client)
+    doc = client.get("entity/UserAdmin/1.0.0/swagger.json").json()
+    assert doc["swagger"] == "2.0" and doc["basePath"] == "/acme/entity/UserAdmin/1.0.0"
+    assert {"/User", "/User/{ids}", "/User/$adHocSchema", "/User/ResetPasswordOK",
+            "/User/UnlockLogin"} <= set(doc["paths"])
+    assert set(doc["paths"]["/User"]) == {"get", "put"}
+    user_props = doc["definitions"]["User"]["allOf"][1]["properties"]
+    assert user_props["Roles"] == {"type": "array", "items": {"$ref": "#/definitions/UserRole"}}
+    assert user_props["Email"] == {"$ref": "#/definitions/StringValue"}
+    assert set(doc["definitions"]["ResetPasswordOK"]["properties"]["parameters"]["properties"]) \
+        == {"NewPassword", "ConfirmPassword"}
+    refs = _refs(doc)
+    assert refs and refs <= {f"#/definitions/{d}" for d in doc["definitions"]}
+    default = client.get("entity/Default/24.200.001/swagger.json").json()
+    assert "/Vendor" in default["paths"] and "/User" not in default["paths"]
+
+
+def _refs(node):
+    if isinstance(node, dict):
+        own = {node["$ref"]} if "$ref" in node else set()
+        return own.union(*(_refs(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(v) for v in node))
+    return set()
+
+
+def test_seeded_installation(sandbox):
+    sandbox.reset(seed=site_seed(installed=True))
+    client = admin(sandbox)
+    assert client.users("/OcerraAPI").status_code == 200
+    published = client.customization("getPublished").json()
+    assert published["projects"] == [{"name": state.SEEDED_PROJECT_NAME}]
+    source = state.TOOLKIT_PROJECT if state.TOOLKIT_PROJECT.exists() else state.BUILTIN_PROJECT
+    content = client.customization("getProject", {"projectName": state.SEEDED_PROJECT_NAME})
+    package = zipfile.ZipFile(io.BytesIO(base64.b64decode(content.json()["projectContentBase64"])))
+    assert ET.fromstring(package.read("project.xml")).get("description") == \
+        ET.fromstring(source.read_bytes()).get("description")
+
+
+def test_builtin_project_parses_with_every_user_field():
+    from sandbox.acumatica.endpoint import parse_endpoints
+    parsed = parse_endpoints(state.BUILTIN_PROJECT.read_bytes())
+    entity = parsed.endpoints[0].entities["User"]
+    assert set(entity.fields) == {n for n, _ in USER_FIELDS} | {"Roles", "LicenseTypes"}
+    assert set(entity.actions) == {"ResetPasswordOK", "UnlockLogin", "EnableLogin",
+                                   "DisableLogin"}
