@@ -23,10 +23,9 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        hosts = self._task.args.get("hosts") or task_vars.get("ansible_play_hosts_all") \
+        _, args = self.validate_argument_spec(argument_spec={"hosts": {"type": "list", "elements": "str"}})
+        hosts = args["hosts"] or task_vars.get("ansible_play_hosts_all") \
             or [task_vars.get("inventory_hostname")]
-        if isinstance(hosts, str):
-            hosts = [hosts]
         hostvars = task_vars["hostvars"]
         missing = [h for h in hosts if h not in hostvars]
         if missing:

@@ -76,3 +76,13 @@ def test_literal_secret_fails_the_play_without_showing_it(broken):
     assert rc != 0 and "Traceback" not in out
     assert "acme: /ocerra_password: secret written as plain text" in out
     assert CANARY not in out
+
+
+def test_hosts_option_limits_validation_to_the_hosts_given(broken):
+    inv, *_ = broken
+    cmd = [str(Path(sys.executable).parent / "ansible"), "acme", "-i", str(inv),
+           "-m", "ocerra.acumatica.validate_sites", "-a", "hosts=acme,charlie"]
+    env = dict(os.environ, ANSIBLE_CONFIG="ansible.cfg", ANSIBLE_NOCOLOR="1")
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr  # broken bravo is not among them
+    assert '"msg": "2 site(s) valid"' in done.stdout
