@@ -7,7 +7,7 @@ this class: the module file stays the documented entry point and its main() runs
 with arguments and results going through the same JSON profile as a normal execution, so
 check mode, diff, no_log scrubbing, warnings and failures behave identically.
 
-Hosts that are not local (or `ocerra_acumatica_inprocess: false`) fall back to the normal
+Hosts that are not local (or `toolkit_inprocess: false`) fall back to the normal
 module execution.
 """
 import importlib
@@ -39,7 +39,7 @@ class InProcessModuleAction(ActionBase):
 
     def _in_process_allowed(self, task_vars):
         local = self._connection.transport in ("local", "ansible.builtin.local")
-        return local and bool(task_vars.get("ocerra_acumatica_inprocess", True))
+        return local and bool(task_vars.get("toolkit_inprocess", True))
 
     def _run_in_process(self, module_name, args):
         namespace, collection, short = module_name.split(".", 2)
