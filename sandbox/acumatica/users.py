@@ -154,6 +154,8 @@ class Users:
         inserting = existing is None
         user = (copy.deepcopy(existing) if existing else
                 User(key or "", None, None, force_change=self._type_forces_change(given)))
+        if isinstance(body.get("note"), dict):
+            user.note = body["note"].get("value")
         errors, row_errors = {}, {}
         self._apply_scalars(user, given, inserting, existing, errors)
         self._apply_rows(user, body, row_errors)

@@ -188,10 +188,12 @@ def test_preconditions(sandbox):
 
 def test_update_by_key_and_by_id(sandbox):
     client = admin(sandbox)
-    answer = client.put_user(wrap(Username="OcerraAPI", FirstName="Oc", IsApproved=True))
+    answer = client.put_user(wrap(Username="OcerraAPI", FirstName="Oc", IsApproved=True,
+                                  note="kept"))
     assert answer.status_code == 200
     assert answer.json()["FirstName"] == {"value": "Oc"} and "LastName" not in answer.json()
     rec = record(client, "OcerraAPI")
+    assert rec["note"] == {"value": "kept"}
     renamed = client.put_user({"id": rec["id"], **wrap(Username="OcerraAPI2")})
     assert renamed.status_code == 200
     assert record(client, "OcerraAPI2")["FirstName"] == {"value": "Oc"}
