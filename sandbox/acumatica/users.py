@@ -12,7 +12,6 @@ from .errors import (ActionFailed, BadRequest, EntityHasErrors, KeyNotFound, NoE
                      PreconditionFailed)
 from .state import User
 
-READ_ONLY = {"State", "LockedOutDate", "FailedPasswordAttemptCount", "LastLoginDate"}
 LABELS = {"Username": "Login", "Email": "Email", "Password": "Password",
           "NewPassword": "New Password", "ConfirmPassword": "Confirm Password"}
 ROW_KEYS = {"id", "rowNumber", "note", "custom", "_links", "delete"}
@@ -169,8 +168,7 @@ class Users:
             del self.tenant.users[existing.username.casefold()]
         self.tenant.users[stored.username.casefold()] = stored
         sent = {n for n in body if n in self.entity.fields} | {self.entity.contract("Username")}
-        shown = set(expand) | {n for n in sent if self.entity.fields.get(n, None) and
-                               self.entity.fields[n].detail}
+        shown = set(expand) | {n for n in sent if n and self.entity.fields[n].detail}
         return stored, self.record(user, select, shown, only=None if select else sent)
 
     def _type_forces_change(self, given):
@@ -178,9 +176,8 @@ class Users:
         return bool(user_type and user_type.password_change_on_next_login)
 
     def _apply_scalars(self, user, given, inserting, existing, errors):
-        def contract(source):
-            return self.entity.contract(source)
-
+        """Writable scalars onto `user`; read-only ones (State, dates, counters) are ignored."""
+        contract = self.entity.contract
         name = given.get("Username", user.username)
         if not name:
             errors[contract("Username")] = texts.EMPTY.format(LABELS["Username"])
@@ -199,33 +196,34 @@ class Users:
             user.user_type = given["LoginTypeID"]
             user.roles &= set(self.tenant.allowed_roles(user.user_type))
         for source, attr in (("FirstName", "first_name"), ("LastName", "last_name"),
-                             ("IsApproved", "is_approved"), ("AllowedSessions", "allowed_sessions"),
+                             ("AllowedSessions", "allowed_sessions")):
+            if source in given:
+                setattr(user, attr, given[source])
+        for source, attr in (("IsApproved", "is_approved"),
                              ("PasswordNeverExpires", "password_never_expires"),
                              ("PasswordChangeOnNextLogin", "force_change")):
-            if source in given:
+            if given.get(source) is not None:      # a checkbox cannot be emptied
                 setattr(user, attr, given[source])
         self._apply_password(user, given, inserting, errors)
 
     def _apply_password(self, user, given, inserting, errors):
         """On insert GeneratePassword (default true) wins over Password; on update Password
         is silently ignored unless no password is stored (§5.4), or switch says applied."""
+        field = self.entity.contract("Password") or "Password"
         if inserting and given.get("GeneratePassword", True) is not False:
             new = security.generated_password(self.sec)
-        elif inserting or not user.password_hash or \
-                self.switches["password_on_update"] == "applied":
-            new = given.get("Password")
+        else:
+            takes = (inserting or not user.password_hash or
+                     self.switches["password_on_update"] == "applied")
+            new = given.get("Password") if takes else None
             if not new:
-                if not inserting:
-                    return
-                errors[self.entity.contract("Password") or "Password"] = \
-                    texts.EMPTY.format(LABELS["Password"])
+                if inserting:
+                    errors[field] = texts.EMPTY.format(LABELS["Password"])
                 return
             problem = security.policy_error(new, self.sec)
             if problem:
-                errors[self.entity.contract("Password") or "Password"] = problem
+                errors[field] = problem
                 return
-        else:
-            return
         user.password_hash = security.hash_password(new)
         user.password_changed = self.now
 
@@ -243,29 +241,27 @@ class Users:
         names = {d.source: d.name for d in detail.fields.values()}
         if not isinstance(row, dict):
             raise BadRequest(f"The rows of '{f.name}' must be objects.")
-        key_source = "Rolename" if f.view == "AllowedRoles" else "LicenseType"
-        key_name = names.get(key_source)
+        is_role = f.view == "AllowedRoles"
+        key_name = names.get("Rolename" if is_role else "LicenseType")
         if row.get("delete"):
             return key_name, texts.ROW_NOT_DELETABLE.format(f.name)
         unknown = set(row) - ROW_KEYS - set(names.values())
         if unknown:
             raise KeyNotFound(sorted(unknown)[0])
-        current = {r["id"]: r for r in self.rows(user, f)}
-        if row.get("id") in current:
-            key = current[row["id"]][key_name]["value"] if key_name else None
-        else:
-            key = (row.get(key_name) or {}).get("value") if key_name else None
+        keys = self.tenant.allowed_roles(user.user_type) if is_role else list(
+            self.tenant.licence_types)
+        by_id = {_row_id(user, "role" if is_role else "licence", k): k for k in keys}
+        key = by_id.get(row.get("id")) or (row.get(key_name) or {}).get("value")
         selected = (row.get(names.get("Selected")) or {}).get("value")
-        if f.view == "AllowedRoles":
-            allowed = {r.casefold(): r for r in self.tenant.allowed_roles(user.user_type)}
+        if is_role:
+            allowed = {r.casefold(): r for r in keys}
             role = allowed.get(str(key).casefold())
             if role is None:
                 return key_name, texts.ROLE_NOT_ALLOWED.format(key, user.user_type or "")
             if selected is not None:
                 (user.roles.add if selected else user.roles.discard)(role)
             return None
-        licence = next((n for n in self.tenant.licence_types if n.casefold() ==
-                        str(key).casefold()), None)
+        licence = next((n for n in keys if n.casefold() == str(key).casefold()), None)
         if licence is None:
             return key_name, texts.UNKNOWN_LICENCE.format(key)
         if selected and licence not in user.licence_types:
