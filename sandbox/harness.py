@@ -50,6 +50,14 @@ def _tls_context(state_dir: Path):
     return context, str(ca_path)
 
 
+def _listen(host, port, app, context):
+    try:
+        return make_server(host, port, app, threaded=True, request_handler=_QuietHandler,
+                           ssl_context=context)
+    except SystemExit:   # werkzeug prints why and exits when it cannot bind
+        raise OSError(f"the sandbox cannot listen on {host}:{port}") from None
+
+
 class Sandbox:
     def __init__(self, seed, acumatica_port, ocerra_port, tls, host, state_dir):
         self._seed = load_seed(seed)
@@ -61,15 +69,20 @@ class Sandbox:
         context, self.ca_path = _tls_context(Path(state_dir)) if tls else (None, None)
         scheme = "https" if tls else "http"
         self.erp = AcumaticaModel(self.clock)
-        self._servers = [make_server(host, acumatica_port, acumatica_app(self.erp), threaded=True,
-                                     request_handler=_QuietHandler, ssl_context=context)]
-        self.acumatica_url = f"{scheme}://{host}:{self._servers[0].server_port}"
         self.ocerra = OcerraModel(self.clock, erp_signin=erp_signin,
                                   erp_verify=self.ca_path or True)
-        self._servers.append(make_server(host, ocerra_port, ocerra_app(self.ocerra), threaded=True,
-                                         request_handler=_QuietHandler, ssl_context=context))
-        self.ocerra_url = f"{scheme}://{host}:{self._servers[1].server_port}"
-        self.reset()
+        self._servers = []
+        try:
+            for port, app in ((acumatica_port, acumatica_app(self.erp)),
+                              (ocerra_port, ocerra_app(self.ocerra))):
+                self._servers.append(_listen(host, port, app, context))
+            self.acumatica_url, self.ocerra_url = (f"{scheme}://{host}:{s.server_port}"
+                                                   for s in self._servers)
+            self.reset()
+        except Exception:
+            for server in self._servers:     # e.g. the second port was taken
+                server.server_close()
+            raise
         # A short poll interval makes stop() quick; the servers idle cheaply either way.
         self._threads = [threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05},
                                           daemon=True, name=f"sandbox-{i}")

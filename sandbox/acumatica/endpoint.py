@@ -69,10 +69,6 @@ class Entity:
     fields: dict = field(default_factory=dict)
     actions: dict = field(default_factory=dict)
 
-    def collection(self, view):
-        """The contract name of the detail collection mapped to `view`, if exposed."""
-        return next((f.name for f in self.fields.values() if f.detail and f.view == view), None)
-
     def contract(self, source):
         """The contract name of the scalar mapped to DAC field `source`, if exposed."""
         return next((f.name for f in self.fields.values() if not f.detail and f.source == source),

@@ -25,11 +25,6 @@ class AcumaticaError(Exception):
         self.site = site
         self.user = user
 
-    @property
-    def text(self):
-        """The exceptionMessage, or the plain body."""
-        return self.body.get("exceptionMessage") if isinstance(self.body, dict) else self.body
-
 
 class SignInFailed(AcumaticaError):
     def __init__(self, status, text, exception_type="PX.Data.PXException", **where):

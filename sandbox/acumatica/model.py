@@ -24,7 +24,7 @@ from .endpoint import USER_SCREEN
 from .errors import (AcumaticaError, BadRequest, Forbidden, LengthRequired, LoginLimit,
                      NoEntity, NotFound, NotLoggedIn, SignInFailed, Throttled, http_error)
 from .query import matches, parse
-from .users import Users
+from .users import Users, state_code
 
 BUILD = {"acumaticaBuildVersion": "24.200.0123", "databaseVersion": "24.200.0123"}
 SITE_COUNTERS = ("requests", "signins", "signouts", "failed_signins", "writes",
@@ -112,7 +112,7 @@ class AcumaticaModel:
                 user = state.User(name, None, None)
             state.apply_user_fields(t, user, fields, self.clock.now())
             t.users[name.casefold()] = user
-            return self._user_state(t, user)
+            return self._user_state(instance, t, user)
 
     def install_user_endpoint(self, instance, tenant) -> None:
         with self._lock:
@@ -125,12 +125,11 @@ class AcumaticaModel:
         return inst.tenants[tenant]
 
     # ---- inspection ---------------------------------------------------------------------------
-    def _user_state(self, tenant, user) -> dict:
+    def _user_state(self, instance, tenant, user) -> dict:
         now = self.clock.now()
         return {"username": user.username, "email": user.email, "first_name": user.first_name,
                 "last_name": user.last_name, "user_type": user.user_type,
-                "state": Users(tenant, None, None, self._switches, now,
-                               self._online(tenant)).state_code(user),
+                "state": state_code(user, tenant.security, now, self._online(instance, tenant)),
                 "is_approved": user.is_approved, "pending": user.pending,
                 "locked": security.is_locked(user, tenant.security, now),
                 "locked_out_date": _iso(user.locked_out_date),
@@ -159,7 +158,7 @@ class AcumaticaModel:
                                   "published": p.name in t.published}
                                  for p in t.projects.values()],
                     "published": list(t.published),
-                    "users": [self._user_state(t, u) for u in t.users.values()],
+                    "users": [self._user_state(inst.name, t, u) for u in t.users.values()],
                 } for t in inst.tenants.values()]
                 sessions = [{"tenant": s.tenant, "user": s.username, "created": _iso(s.created),
                              "last_seen": _iso(s.last_seen)}
@@ -239,9 +238,9 @@ class AcumaticaModel:
                 del self._sessions[sid]
                 self._count(s.site, "sessions_expired")
 
-    def _online(self, tenant):
+    def _online(self, instance, tenant):
         return frozenset(s.username.casefold() for s in self._sessions.values()
-                         if s.tenant == tenant.name)
+                         if s.instance == instance and s.tenant == tenant.name)
 
     def _max_api_users(self, inst):
         return inst.max_api_users or self._switches["max_api_users"]
@@ -398,7 +397,7 @@ class AcumaticaModel:
         if state.ADMIN_ROLE not in user.roles:
             raise Forbidden("Users", USER_SCREEN)
         return tenant, Users(tenant, entity, definition, self._switches, self.clock.now(),
-                             self._online(tenant)), entity
+                             self._online(s.instance, tenant)), entity
 
     def get_list(self, s, name, version, entity_name, args) -> list:
         with self._lock:
@@ -447,7 +446,8 @@ class AcumaticaModel:
                 raise NoEntity()
             del users.tenant.users[user.username.casefold()]
             for sid, other in list(self._sessions.items()):
-                if other.tenant == users.tenant.name and other.username == user.username:
+                if (other.instance, other.tenant, other.username) == \
+                        (s.instance, s.tenant, user.username):
                     del self._sessions[sid]
 
     def invoke(self, s, name, version, entity_name, action_name, body) -> str | None:

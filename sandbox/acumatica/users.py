@@ -23,6 +23,17 @@ def _iso(when):
     return when.isoformat() if when else None
 
 
+def state_code(user, sec, now, online) -> str:
+    """A, O (signed in), D, L or P (§5.1); `online`: casefolded usernames with a session."""
+    if user.pending:
+        return "P"
+    if not user.is_approved:
+        return "D"
+    if security.is_locked(user, sec, now):
+        return "L"
+    return "O" if user.username.casefold() in online else "A"
+
+
 def _row_id(user, kind, name):
     return str(uuid.uuid5(uuid.UUID(user.id), f"{kind}:{name}"))
 
@@ -36,18 +47,9 @@ class Users:
         self.sec = tenant.security
 
     # ---- reading ----------------------------------------------------------------------------
-    def state_code(self, user) -> str:
-        if user.pending:
-            return "P"
-        if not user.is_approved:
-            return "D"
-        if security.is_locked(user, self.sec, self.now):
-            return "L"
-        return "O" if user.username.casefold() in self.online else "A"
-
     def value(self, user, source):
         if source == "State":
-            code = self.state_code(user)
+            code = state_code(user, self.sec, self.now, self.online)
             return code if self.switches["state_format"] == "codes" else texts.STATE_LABELS[code]
         return {"Username": user.username, "FirstName": user.first_name,
                 "LastName": user.last_name, "Email": user.email, "LoginTypeID": user.user_type,

@@ -147,3 +147,14 @@ def test_command_line_starts_answers_and_stops_on_sigterm(tmp_path, default_seed
         if process.poll() is None:
             process.kill()
         process.communicate()
+
+
+def test_a_taken_port_fails_the_start_and_frees_the_other():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = free_port()
+        with pytest.raises(OSError):
+            Sandbox.start(acumatica_port=port, ocerra_port=taken.getsockname()[1])
+        with socket.socket() as again:
+            again.bind(("127.0.0.1", port))    # the first server's port was released
