@@ -1,0 +1,487 @@
+"""./run bench: the no-change run over N sites against Ansible's floor and a `uri` playbook.
+
+One command (see bench/README.md):
+
+  1. generates, in a temporary folder, a sandbox seed and an inventory of N sites, each its
+     own fake Acumatica instance with E Ocerra entities (bench/gen.py);
+  2. starts the sandbox (`python -m sandbox`) as a subprocess on free loopback ports;
+  3. runs and measures, one after the other against the same inventory:
+       (a) playbooks/provision.yml, first run: creates every API user, connects every entity;
+       (b) playbooks/provision.yml again: the no-change run;
+       (c) bench/uri_reference.yml: the same checks with ansible.builtin.uri tasks;
+       (d) Ansible's floor: as many `set_fact` tasks per host as (b) executed;
+     each under bench/rusage.py (wall, CPU of the whole process tree, peak RSS), reading the
+     sandbox's request counters before and after;
+  4. prints the table, the ratios and which targets are met.
+
+Exit status: 0 when every run succeeded (whether or not the targets are met), 1 when a run
+failed, 2 on bad arguments.
+"""
+from __future__ import annotations
+
+import argparse
+import configparser
+import json
+import os
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import gen  # noqa: E402
+
+OCERRA_PASSWORD_LENGTH = 24
+SANDBOX_START_TIMEOUT = 300      # seconds to wait for the sandbox's "listening" line
+CONTROL_TIMEOUT = 120            # seconds for one control-API call (the log can be large)
+
+
+# ---- the sandbox as a subprocess ---------------------------------------------------------
+
+class SandboxProcess:
+    """`python -m sandbox --seed F --acumatica-port 0 --ocerra-port 0` and its control API."""
+
+    def __init__(self, seed: Path, workdir: Path):
+        self.stderr = open(workdir / "sandbox.stderr", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sandbox", "--seed", str(seed), "--acumatica-port", "0",
+             "--ocerra-port", "0"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+        line = self._first_line(SANDBOX_START_TIMEOUT)
+        try:
+            urls = json.loads(line)
+        except ValueError:
+            self.stop()
+            raise RuntimeError(f"the sandbox did not start: {line!r} (see {workdir / 'sandbox.stderr'})")
+        self.acumatica_url, self.ocerra_url = urls["acumatica_url"], urls["ocerra_url"]
+
+    def _first_line(self, timeout):
+        deadline = time.monotonic() + timeout
+        buffer = b""
+        while b"\n" not in buffer and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stdout], [], [], 1.0)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                buffer += chunk
+            elif self.proc.poll() is not None:
+                break
+        return buffer.decode(errors="replace").strip()
+
+    def _call(self, base, path, method="GET"):
+        request = urllib.request.Request(f"{base}/_sandbox/{path}", method=method)
+        with urllib.request.urlopen(request, timeout=CONTROL_TIMEOUT) as answer:
+            return json.loads(answer.read() or b"null")
+
+    def snapshot(self) -> dict:
+        """Counters of both servers, the request-log sizes, and the sandbox's CPU seconds."""
+        return {"erp": self._call(self.acumatica_url, "counters"),
+                "ocerra": self._call(self.ocerra_url, "counters"),
+                "erp_log": len(self._call(self.acumatica_url, "log")),
+                "ocerra_log": len(self._call(self.ocerra_url, "log")),
+                "cpu_s": self.cpu_seconds()}
+
+    def clear_logs(self):
+        """Drop the request logs (counters stay), so the sandbox's memory stays bounded."""
+        for base in (self.acumatica_url, self.ocerra_url):
+            self._call(base, "log", "DELETE")
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=15)
+        self.proc.stdout.close()
+        self.stderr.close()
+
+
+# ---- one measured ansible-playbook run ---------------------------------------------------
+
+def _callbacks_enabled() -> str:
+    """ansible.cfg's callbacks plus the benchmark's task counter."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(ROOT / "ansible.cfg")
+    configured = config.get("defaults", "callbacks_enabled", fallback="") or \
+        config.get("defaults", "callback_whitelist", fallback="")
+    names = [n.strip() for n in configured.split(",") if n.strip()]
+    return ",".join(names + ["bench_task_count"])
+
+
+def _ansible_playbook() -> str:
+    local = Path(sys.executable).parent / "ansible-playbook"
+    return str(local) if local.exists() else (shutil.which("ansible-playbook") or "ansible-playbook")
+
+
+def _env(count_file: Path) -> dict:
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_CALLBACK_PLUGINS": os.pathsep.join(
+            p for p in (str(BENCH / "callback_plugins"), env.get("ANSIBLE_CALLBACK_PLUGINS")) if p),
+        "ANSIBLE_CALLBACKS_ENABLED": _callbacks_enabled(),
+        "BENCH_TASK_COUNT_FILE": str(count_file),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+    })
+    return env
+
+
+def _site_deltas(before: dict, after: dict, sites: list[dict]) -> dict:
+    """Requests / writes / sign-ins / sign-outs per site (ERP site + its entities)."""
+    per_site = {}
+    for site in sites:
+        key = f"{site['instance']}/{site['tenant']}"
+        erp_b, erp_a = before["erp"].get(key, {}), after["erp"].get(key, {})
+        row = {c: erp_a.get(c, 0) - erp_b.get(c, 0)
+               for c in ("requests", "writes", "signins", "signouts", "failed_signins")}
+        row["erp_requests"] = row["requests"]
+        row["sessions_open"] = erp_a.get("sessions_open", 0)
+        row["ocerra_requests"] = 0
+        for cid in site["entities"]:
+            oc_b, oc_a = before["ocerra"].get(cid, {}), after["ocerra"].get(cid, {})
+            row["ocerra_requests"] += oc_a.get("requests", 0) - oc_b.get("requests", 0)
+            row["writes"] += oc_a.get("writes", 0) - oc_b.get("writes", 0)
+        row["requests"] += row["ocerra_requests"]
+        per_site[site["host"]] = row
+    return per_site
+
+
+def measure(key, label, playbook, inventory, workdir, sandbox, sites, forks, timeout):
+    """Run one playbook under bench/rusage.py and collect everything the table needs."""
+    out, log = workdir / f"{key}.rusage.json", workdir / f"{key}.log"
+    count_file = workdir / f"{key}.tasks.json"
+    command = [sys.executable, str(BENCH / "rusage.py"), str(out), str(log), "--",
+               _ansible_playbook(), "-i", str(inventory), str(playbook)]
+    if forks:
+        command[-2:-2] = ["--forks", str(forks)]
+    print(f"  {key}) {label}: ansible-playbook {Path(playbook).name} ...", end="", flush=True)
+    sandbox.clear_logs()
+    before = sandbox.snapshot()
+    proc = subprocess.Popen(command, cwd=ROOT, env=_env(count_file), start_new_session=True)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        raise RuntimeError(f"run {key} took more than {timeout}s; see {log}") from None
+    after = sandbox.snapshot()
+    usage = json.loads(out.read_text()) if out.exists() else {"rc": proc.returncode}
+    counts = json.loads(count_file.read_text()) if count_file.exists() else {"hosts": {}, "task_names": []}
+    per_site = _site_deltas(before, after, sites)
+    requests = [r["requests"] for r in per_site.values()]
+    result = {
+        "key": key, "label": label, "playbook": str(playbook), "log": str(log), **usage,
+        "sandbox_cpu_s": round(after["cpu_s"] - before["cpu_s"], 2),
+        "requests_total": after["erp_log"] + after["ocerra_log"],
+        "requests_per_site_mean": round(statistics.fmean(requests), 2) if requests else 0,
+        "requests_per_site_max": max(requests, default=0),
+        "erp_requests_per_site_max": max((r["erp_requests"] for r in per_site.values()), default=0),
+        "ocerra_requests_per_site_max": max((r["ocerra_requests"] for r in per_site.values()), default=0),
+        "writes": sum(r["writes"] for r in per_site.values()),
+        "signins": sum(r["signins"] for r in per_site.values()),
+        "signouts": sum(r["signouts"] for r in per_site.values()),
+        "failed_signins": sum(r["failed_signins"] for r in per_site.values()),
+        "sessions_open": sum(r["sessions_open"] for r in per_site.values()),
+        "tasks": _task_summary(counts, [s["host"] for s in sites]),
+    }
+    status = "ok" if result["rc"] == 0 else f"FAILED (rc {result['rc']}, see {log})"
+    print(f" {result.get('wall_s', '?')} s wall, {result.get('cpu_s', '?')} s CPU: {status}", flush=True)
+    return result
+
+
+def _task_summary(counts: dict, hosts: list[str]) -> dict:
+    per_host = counts.get("hosts", {})
+    tasks = [per_host.get(h, {}).get("tasks", 0) for h in hosts]
+    total = sum(entry.get("tasks", 0) for entry in per_host.values())
+    median = int(statistics.median(tasks)) if tasks else 0
+    return {
+        "per_host_median": median,
+        "per_host_min": min(tasks, default=0),
+        "per_host_max": max(tasks, default=0),
+        "total": total,
+        # Results beyond median x hosts: run_once tasks, a play on localhost, ...
+        "extra": total - median * len(hosts),
+        "changed": sum(e.get("changed", 0) for e in per_host.values()),
+        "skipped": sum(e.get("skipped", 0) for e in per_host.values()),
+        "failed": sum(e.get("failed", 0) + e.get("unreachable", 0) for e in per_host.values()),
+        "items": sum(e.get("items", 0) for e in per_host.values()),
+        "names": counts.get("task_names", []),
+    }
+
+
+# ---- the floor ---------------------------------------------------------------------------
+
+def write_floor(path: Path, per_host: int, run_once: int) -> Path:
+    """`per_host` set_fact tasks for every host, plus `run_once` run_once set_fact tasks (the
+    no-change run's results beyond per_host x hosts, e.g. its run_once validation)."""
+    lines = [
+        "---",
+        "# Generated by bench/run.py: Ansible's floor. As many tasks per host as the toolkit's",
+        f"# no-change run executed ({per_host} per host + {run_once} run_once), each a set_fact:",
+        "# pure Ansible per-task overhead, no module execution, no HTTP.",
+        "- name: Ansible's floor",
+        "  hosts: all",
+        "  gather_facts: false",
+        "  tasks:",
+    ]
+    for i in range(1, run_once + 1):
+        lines += [f"    - name: Floor run_once task {i}",
+                  "      ansible.builtin.set_fact:",
+                  f"        bench_floor_once_{i}: true",
+                  "      run_once: true"]
+    for i in range(1, per_host + 1):
+        lines += [f"    - name: Floor task {i}",
+                  "      ansible.builtin.set_fact:",
+                  f"        bench_floor_{i}: true"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# ---- one world: generate, start the sandbox, run ---------------------------------------
+
+class World:
+    def __init__(self, n: int, entities: int, workdir: Path):
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        self.sites = gen.make_sites(n, entities)
+        ocerra_password = gen.make_password(length=OCERRA_PASSWORD_LENGTH)
+        self.seed = gen.write_seed(workdir / "seed.yml", gen.make_seed(self.sites, ocerra_password))
+        self.sandbox = SandboxProcess(self.seed, workdir)
+        try:
+            self.inventory = gen.write_inventory(workdir / "inventory", self.sites,
+                                                 self.sandbox.acumatica_url, self.sandbox.ocerra_url,
+                                                 ocerra_password)
+        except BaseException:
+            self.sandbox.stop()
+            raise
+        self.setup_s = round(time.perf_counter() - started, 1)
+
+    def close(self):
+        self.sandbox.stop()
+
+
+def run_world(n, entities, workdir, args, playbook, with_uri=True, log=print):
+    log(f"N = {n} sites x {entities} entities (work folder {workdir})")
+    world = World(n, entities, workdir)
+    log(f"  generated the seed and inventory and started the sandbox in {world.setup_s} s "
+        f"({world.sandbox.acumatica_url}, {world.sandbox.ocerra_url})")
+    runs = {}
+    try:
+        def go(key, label, book):
+            runs[key] = measure(key, label, book, world.inventory, workdir, world.sandbox,
+                                world.sites, args.forks, args.timeout)
+            return runs[key]["rc"] == 0
+
+        if not go("a", "provision, first run (creates everything)", playbook):
+            return runs, False
+        if not go("b", "provision, no-change run", playbook):
+            return runs, False
+        ok = True
+        if with_uri:
+            ok = go("c", "uri reference playbook", BENCH / "uri_reference.yml")
+        tasks = runs["b"]["tasks"]
+        floor = write_floor(workdir / "floor.yml", tasks["per_host_median"], max(tasks["extra"], 0))
+        ok = go("d", "Ansible's floor (set_fact only)", floor) and ok
+        return runs, ok
+    finally:
+        world.close()
+
+
+# ---- reporting ---------------------------------------------------------------------------
+
+def _ratio(x, y):
+    return round(x / y, 2) if x and y else None
+
+
+def targets(runs: dict, entities: int) -> list[dict]:
+    b, c, d = runs.get("b"), runs.get("c"), runs.get("d")
+    limit = 3 + entities + 2
+    out = []
+    if b and d:
+        out.append({"target": "(b)/(d) wall <= 2.0", "value": _ratio(b["wall_s"], d["wall_s"]),
+                    "met": _ratio(b["wall_s"], d["wall_s"]) is not None and b["wall_s"] / d["wall_s"] <= 2.0})
+    if b and c:
+        out.append({"target": "(c)/(b) wall >= 20", "value": _ratio(c["wall_s"], b["wall_s"]),
+                    "met": _ratio(c["wall_s"], b["wall_s"]) is not None and c["wall_s"] / b["wall_s"] >= 20})
+    if b:
+        out.append({"target": f"(b) requests/site <= 3+E+2 = {limit}", "value": b["requests_per_site_max"],
+                    "met": b["requests_per_site_max"] <= limit})
+        out.append({"target": "(b) write requests = 0", "value": b["writes"], "met": b["writes"] == 0})
+    return out
+
+
+def table(runs: dict, n: int, entities: int) -> str:
+    head = (f"{'run':<44} {'wall s':>8} {'CPU s':>8} {'user s':>8} {'sys s':>7} {'RSS MB':>7} "
+            f"{'tasks/host':>10} {'req/site':>9} {'writes':>7} {'in/out':>11} {'sbx CPU':>8} {'rc':>3}")
+    lines = [f"Benchmark: N = {n} sites, E = {entities} entities per site", head, "-" * len(head)]
+    for key in ("a", "b", "c", "d"):
+        r = runs.get(key)
+        if not r:
+            continue
+        t = r["tasks"]
+        per_host = f"{t['per_host_median']}" + (f"+{t['extra']}" if t["extra"] else "")
+        req = (f"{r['requests_per_site_mean']:g}" if r["requests_per_site_mean"] == r["requests_per_site_max"]
+               else f"{r['requests_per_site_mean']:g}/{r['requests_per_site_max']}")
+        lines.append(
+            f"{'(' + key + ') ' + r['label']:<44} {r.get('wall_s', 0):>8.2f} {r.get('cpu_s', 0):>8.2f} "
+            f"{r.get('user_s', 0):>8.2f} {r.get('sys_s', 0):>7.2f} {r.get('maxrss_mb', 0):>7.1f} "
+            f"{per_host:>10} {req:>9} {r['writes']:>7} {str(r['signins']) + '/' + str(r['signouts']):>11} "
+            f"{r['sandbox_cpu_s']:>8.2f} {r['rc']:>3}")
+    lines.append("")
+    pairs = [("(b)/(d)", "b", "d", "no-change run vs Ansible's floor"),
+             ("(c)/(b)", "c", "b", "uri playbook vs no-change run"),
+             ("(a)/(d)", "a", "d", "first run vs Ansible's floor")]
+    for name, x, y, what in pairs:
+        if x in runs and y in runs:
+            lines.append(f"{name} {what:<34} wall {_ratio(runs[x]['wall_s'], runs[y]['wall_s'])}x, "
+                         f"CPU {_ratio(runs[x]['cpu_s'], runs[y]['cpu_s'])}x")
+    b = runs.get("b")
+    if b:
+        t = b["tasks"]
+        lines.append(f"(b) executed {t['per_host_median']} task(s) per host (min {t['per_host_min']}, max "
+                     f"{t['per_host_max']}, {t['extra']} beyond that in all), {t['items']} loop item(s) in "
+                     f"all, {t['changed']} changed, {t['failed']} failed: {', '.join(t['names'])}")
+        lines.append(f"(b) requests per site: max {b['requests_per_site_max']} (ERP {b['erp_requests_per_site_max']}, "
+                     f"Ocerra {b['ocerra_requests_per_site_max']}); {b['requests_total']} logged in all; "
+                     f"API sessions left open: {b['sessions_open']}")
+    lines.append("")
+    lines.append("Targets:")
+    for t in targets(runs, entities):
+        lines.append(f"  [{'met' if t['met'] else 'NOT met'}] {t['target']}: {t['value']}")
+    return "\n".join(lines)
+
+
+def memory_series(sizes, args, playbook, root_dir, log=print):
+    rows = []
+    ok = True
+    for n in sizes:
+        runs, good = run_world(n, args.entities, root_dir / f"n{n}", args, playbook, with_uri=False, log=log)
+        ok = ok and good
+        row = {"n": n}
+        for key in ("a", "b", "d"):
+            if key in runs:
+                row[key] = {k: runs[key].get(k) for k in ("wall_s", "cpu_s", "maxrss_mb", "rc",
+                                                          "requests_per_site_max", "writes")}
+        rows.append(row)
+        if not good:
+            break
+    return rows, ok
+
+
+def memory_table(rows) -> str:
+    head = (f"{'N':>6} {'(a) wall s':>10} {'(a) RSS MB':>10} {'(b) wall s':>10} {'(b) RSS MB':>10} "
+            f"{'(d) wall s':>10} {'(d) RSS MB':>10} {'(b)-(d) MB':>10} {'(b)/(d) RSS':>11} {'(b)/(d) wall':>12}")
+    lines = ["Memory series: peak RSS of the no-change run (b) and of Ansible's floor (d)", head,
+             "-" * len(head)]
+    for row in rows:
+        a, b, d = row.get("a", {}), row.get("b", {}), row.get("d", {})
+
+        def f(r, k, fmt):
+            return format(r[k], fmt) if r.get(k) is not None else "-"
+        diff = (format(b["maxrss_mb"] - d["maxrss_mb"], ".1f")
+                if b.get("maxrss_mb") is not None and d.get("maxrss_mb") is not None else "-")
+        lines.append(f"{row['n']:>6} {f(a, 'wall_s', '.2f'):>10} {f(a, 'maxrss_mb', '.1f'):>10} "
+                     f"{f(b, 'wall_s', '.2f'):>10} {f(b, 'maxrss_mb', '.1f'):>10} {f(d, 'wall_s', '.2f'):>10} "
+                     f"{f(d, 'maxrss_mb', '.1f'):>10} {diff:>10} "
+                     f"{str(_ratio(b.get('maxrss_mb'), d.get('maxrss_mb'))):>11} "
+                     f"{str(_ratio(b.get('wall_s'), d.get('wall_s'))):>12}")
+    return "\n".join(lines)
+
+
+def _sizes(text):
+    try:
+        sizes = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of site counts, e.g. 100,300,1000")
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("site counts must be positive")
+    return sizes
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="./run bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--sites", type=int, default=200, help="N, the number of sites (default 200)")
+    parser.add_argument("--entities", type=int, default=2, help="Ocerra entities per site (default 2)")
+    parser.add_argument("--forks", type=int, default=None,
+                        help="forks for every run (default: ansible.cfg's)")
+    parser.add_argument("--skip-uri", action="store_true", help="do not run the uri reference (c)")
+    parser.add_argument("--memory-series", type=_sizes, metavar="N1,N2,...",
+                        help="instead: for each N, the first and no-change runs and the floor; "
+                             "prints peak memory per N")
+    parser.add_argument("--playbook", default=str(ROOT / "playbooks" / "provision.yml"),
+                        help="the toolkit playbook measured in (a) and (b) (default playbooks/provision.yml)")
+    parser.add_argument("--json", metavar="OUT.json", help="also write every measurement as JSON")
+    parser.add_argument("--workdir", help="keep the generated files, logs and measurements here "
+                                          "(default: a temporary folder, removed at the end)")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per run (default 3600)")
+    args = parser.parse_args(argv)
+    if args.sites < 1 or args.entities < 1:
+        parser.error("--sites and --entities must be at least 1")
+    if not Path(args.playbook).is_file():
+        parser.error(f"{args.playbook}: no such playbook")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
+    playbook = Path(args.playbook).resolve()
+    keep = args.workdir is not None
+    root_dir = Path(args.workdir).resolve() if keep else Path(tempfile.mkdtemp(prefix="bench-"))
+    root_dir.mkdir(parents=True, exist_ok=True)
+    forks = args.forks or _configured_forks()
+    print(f"Forks: {forks}{'' if args.forks else ' (ansible.cfg)'}; CPUs: {os.cpu_count()}")
+    report = {"forks": forks, "entities": args.entities, "playbook": str(playbook)}
+    try:
+        if args.memory_series:
+            rows, ok = memory_series(args.memory_series, args, playbook, root_dir)
+            text = memory_table(rows)
+            report["memory_series"] = rows
+        else:
+            runs, ok = run_world(args.sites, args.entities, root_dir / f"n{args.sites}", args, playbook,
+                                 with_uri=not args.skip_uri)
+            text = table(runs, args.sites, args.entities)
+            report.update(sites=args.sites, runs=runs, targets=targets(runs, args.entities))
+        print()
+        print(text)
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=2), encoding="utf-8")
+            print(f"\nMeasurements written to {args.json}")
+        if not ok:
+            print(f"\nA run failed; its log is kept in {root_dir}", file=sys.stderr)
+            keep = True
+        return 0 if ok else 1
+    finally:
+        if keep:
+            print(f"Work folder kept: {root_dir}")
+        else:
+            shutil.rmtree(root_dir, ignore_errors=True)
+
+
+def _configured_forks() -> int:
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(ROOT / "ansible.cfg")
+    return int(os.environ.get("ANSIBLE_FORKS") or config.get("defaults", "forks", fallback="5"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
