@@ -13,6 +13,7 @@ from .module_kit import PASSWORD_PLACEHOLDER, diff_of
 from .ocerra_client import CONNECTED, IDLE, RETRYABLE, STATUS_ADVICE
 
 MANAGED = ("erp_url", "tenant", "branch", "login")
+STORED_PLACEHOLDER = "(stored)"
 
 
 class ConnectionFailed(ToolkitError):
@@ -60,11 +61,21 @@ def predict(current, changes):
     return after
 
 
-def diff_view(connection, password_pushed=False):
+def diff_view(connection, password=None):
+    """The diffed keys; `password` is a placeholder (never the password) or None."""
     view = {k: connection.get(k) for k in MANAGED + ("enabled",)}
-    if password_pushed:
-        view["password"] = PASSWORD_PLACEHOLDER
+    if password:
+        view["password"] = password
     return view
+
+
+def password_diff(before, after, pushed):
+    """Ansible's diff; a pushed password shows as "(stored)" (or null if Ocerra had none)
+    before and "(changed)" after."""
+    if not pushed:
+        return diff_of(diff_view(before), diff_view(after))
+    return diff_of(diff_view(before, STORED_PLACEHOLDER if before["has_password"] else None),
+                   diff_view(after, PASSWORD_PLACEHOLDER))
 
 
 def public(connection):
@@ -118,7 +129,7 @@ def ensure_connection(client, client_id, desired, *, password=None, push_passwor
             exc.details.update(state)
             raise
     return {**state, "connection": public(after),
-            "diff": diff_of(diff_view(before), diff_view(after, pushed))}
+            "diff": password_diff(before, after, pushed)}
 
 
 def _save(client, client_id, changes, enabled):

@@ -164,10 +164,11 @@ password_pushed:
   returned: always
   type: bool
 diff:
-  description: The changed keys before and after; a pushed password shows as C((changed)).
+  description: The changed keys before and after. A pushed password shows as C((stored)) (null if
+    Ocerra had none) before and C((changed)) after, never as itself.
   returned: always
   type: dict
-  sample: {before: {enabled: true}, after: {enabled: true, password: (changed)}}
+  sample: {before: {password: (stored)}, after: {password: (changed)}}
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -55,7 +55,7 @@ def test_password_pushed_to_three_entities_sharing_one_login(oc, switches):
         assert result["changed"] and result["password_pushed"], result
         assert result["connection"]["status"]["code"] == "Connected"
         assert result["connection"]["enabled"] is True
-        assert result["diff"] == {"before": {"password": None}, "after": {"password": "(changed)"}}
+        assert result["diff"] == {"before": {"password": "(stored)"}, "after": {"password": "(changed)"}}
     assert oc.erp_counts()["failed_signins"] == 0
     pushed = [e["clientId"] for e in oc.sandbox.ocerra.audit() if "password" in e["fields"]]
     assert pushed == list(SHARED)

@@ -3,8 +3,7 @@ import pytest
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra_reconcile import (
-    ConnectionFailed, diff_view, ensure_connection, plan, predict, same_values, status_is_stale)
-from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import diff_of
+    ConnectionFailed, ensure_connection, password_diff, plan, predict, same_values, status_is_stale)
 
 CID = "11111111-1111-1111-1111-111111111111"
 PW = "Erp-Canary-Pw-5d2e7a1c0b"
@@ -53,10 +52,12 @@ def test_prediction_and_diff_show_the_password_only_as_a_placeholder():
     changes = plan(before, desired(login="NewApi"), password=PW)
     after = predict(before, changes)
     assert after["login"] == "NewApi" and after["has_password"] and after["enabled"]
-    diff = diff_of(diff_view(before), diff_view(after, password_pushed=True))
+    diff = password_diff(before, after, pushed=True)
     assert diff == {"before": {"enabled": False, "login": "OcerraAPI", "password": None},
                     "after": {"enabled": True, "login": "NewApi", "password": "(changed)"}}
     assert PW not in repr(diff) and PW not in repr(after)
+    assert password_diff(conn(), conn(), pushed=True) == {"before": {"password": "(stored)"},
+                                                          "after": {"password": "(changed)"}}
 
 
 def test_filters_compare_like_the_erp():
