@@ -101,11 +101,12 @@ class OcerraClient:
         self.http = HttpSeam(url, service="Ocerra", validate_certs=validate_certs, ca_path=ca_path,
                              timeout=timeout, retry_timeout=retry_timeout, check_mode=check_mode,
                              warn=warn, sleep=sleep)
-        self.http.session.auth = (username, password)
+        # UTF-8 (RFC 7617's charset, what ASP.NET Core Basic handlers usually decode);
+        # requests would send Latin-1 and fail on anything beyond it.
+        self.http.session.auth = (username.encode(), password.encode())
         self._secrets = []
         self._keep_secret(password)
-        token = base64.b64encode(f"{username}:{password}".encode("latin-1", "replace")).decode()
-        self._keep_secret(token)
+        self._keep_secret(base64.b64encode(f"{username}:{password}".encode()).decode())
         self._current = None       # the client a switch call last selected
         self._accepted = False     # the credentials worked for an earlier request
         self._names = {}
@@ -117,10 +118,6 @@ class OcerraClient:
                    validate_certs=params["ocerra_validate_certs"], ca_path=params["ocerra_ca_path"],
                    timeout=params["timeout"], retry_timeout=params["retry_timeout"],
                    check_mode=check_mode, warn=warn)
-
-    @property
-    def requests_sent(self):
-        return self.http.requests_sent
 
     def close(self):
         self.http.close()

@@ -78,6 +78,16 @@ def test_basic_auth_and_client_id_are_sent_and_password_never_read(server):
                               "checked": "2025-07-01T00:00:00Z"}
 
 
+def test_non_latin_passwords_are_sent_as_utf8_and_never_echoed(server):
+    password = "Océrra-Canary-€-9x"
+    server.script = [(401, {"errorMessage": f"bad {password}"})]
+    with pytest.raises(OcerraAuthError) as err:
+        OcerraClient(f"http://127.0.0.1:{server.server_port}", USER, password).get_settings(A)
+    token = base64.b64encode(f"{USER}:{password}".encode()).decode()
+    assert server.seen[0]["auth"] == f"Basic {token}"
+    assert password not in err.value.message and token not in err.value.message
+
+
 def test_401_names_the_credentials_and_is_not_retried(server):
     server.script = [(401, None), (200, model())]
     with pytest.raises(OcerraAuthError) as err:
