@@ -217,9 +217,9 @@ class AcumaticaClient:
         what = f"Action {action} on user '{login}'"
         response = self.call("POST", f"{ENTITY_PATH}/{action}", json=body, expect=(200, 202, 204),
                              what=what)
-        waited, delay = 0.0, 0.2
+        waited, delay, location = 0.0, 0.2, None
         while response.status_code == 202:
-            location = response.headers.get("Location")
+            location = response.headers.get("Location") or location  # polls may not repeat it
             if not location:
                 raise ae.UnexpectedAnswer(f"{what} on {SERVICE} {self.site} answered 202 without a Location "
                                           "to follow; check the user on Users (SM201010).")

@@ -64,9 +64,8 @@ _MAX_TEXT = 400
 class Failure:
     """What a non-success answer means: a code, the status and the server's own words."""
 
-    def __init__(self, code, status, text, field_errors=(), body=None):
+    def __init__(self, code, status, text, field_errors=()):
         self.code, self.status, self.text, self.field_errors = code, status, text, list(field_errors)
-        self.body = body  # the parsed answer, for callers that list what the site offers
         self.waited = 0.0
 
     def __repr__(self):
@@ -90,7 +89,7 @@ def classify(response):
     for message in [m for _, m in field_errors] + [text]:
         code = code or _by_text(message)
     return Failure(code or _STATUS_FALLBACK.get(response.status_code, OTHER), response.status_code,
-                   _summary(text, field_errors), field_errors, body)
+                   _summary(text, field_errors), field_errors)
 
 
 def _by_text(text):
@@ -243,11 +242,12 @@ def sign_in_error(failure, site, user, waited=None):
     cls, advice = _SIGN_IN_ADVICE.get(failure.code, (UnexpectedAnswer, None))
     if advice is None:
         advice = f"unexpected answer HTTP {failure.status}: {failure.text or 'no message'}."
-    if waited:
-        advice += f" Gave up after waiting {waited:.0f}s within retry_timeout."
+    waiting = {}
+    if failure.code == LOGIN_LIMIT:
+        advice += f" Gave up after waiting {waited or 0:.0f}s (retry_timeout)."
+        waiting = {"waited_seconds": round(waited or 0, 1)}
     return cls(f"Signing in to MYOB Acumatica {site} as '{user}' failed: {advice}",
-               status=failure.status, reason=failure.code,
-               **({"waited_seconds": round(waited, 1)} if waited else {}))
+               status=failure.status, reason=failure.code, **waiting)
 
 
 def forbidden_error(failure, site, user):

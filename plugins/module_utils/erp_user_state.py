@@ -69,7 +69,9 @@ def view(record):
     if record is None:
         return dict(ABSENT)
     status = status_label(value(record, "State"))
-    locked = status == LOCKED_STATUS if status else bool(value(record, "LockedOutDate"))
+    # Disabled and Pending mask a lock in the status; then the lock date tells.
+    masked = status in (None, "Disabled", PENDING_STATUS)
+    locked = status == LOCKED_STATUS or (masked and bool(value(record, "LockedOutDate")))
     return {
         "exists": True,
         "login": value(record, "Username"),

@@ -143,25 +143,24 @@ def _apply(client, plan, params):
                 current = "DisableLogin"
                 client.user_action("DisableLogin", login)
     except ae.UnexpectedAnswer as exc:
-        raise _refined(exc, plan, params, client.site, current) from None
+        raise _refined(exc, plan, params, client, current) from None
     actual = us.view(client.get_user(login))
     _verify(plan, actual, login, client.site)
     return actual
 
 
-def _refined(exc, plan, params, site, step):
+def _refined(exc, plan, params, client, step):
     """A write's failure as the typed error a person can act on."""
     failure = getattr(exc, "failure", None)
     code = failure.code if failure else None
-    login = params["login"]
+    login, site = params["login"], client.site
     if code == ae.ROLE:
         roles = [name for name, selected in plan.rows.get("Roles", []) if selected]
-        allowed = [name for name, _, _ in _rows_of(failure, "roles")]
         return us.role_error(roles, site, login, params.get("user_type") or plan.before.get("user_type"),
-                             allowed, failure.text)
+                             [], failure.text)
     if code == ae.LICENCE:
         types = [name for name, selected in plan.rows.get("LicenseTypes", []) if selected]
-        return us.licence_error(types, site, login, _rows_of(failure, "licence_types"), failure.text)
+        return us.licence_error(types, site, login, _licence_rows(client), failure.text)
     if code == ae.PASSWORD_REJECTED:
         return ae.PasswordRejected(
             f"The password policy of MYOB Acumatica {site} rejected the new password for '{login}': "
@@ -172,10 +171,12 @@ def _refined(exc, plan, params, site, step):
     return exc
 
 
-def _rows_of(failure, option):
-    """Detail rows the 422 answer echoed (the site lists what the user could have)."""
-    body = failure.body if isinstance(failure.body, dict) else {}
-    return us.rows(body, option)
+def _licence_rows(client):
+    """Every licence type with its free seats: any user's record lists them, the admin's too."""
+    try:
+        return us.rows(client.get_user(client.user), "licence_types")
+    except ToolkitError:
+        return []
 
 
 def _verify(plan, actual, login, site):
