@@ -33,7 +33,7 @@ options:
     type: int
     default: 900
   poll_interval:
-    description: Seconds between two polls of the publication's state.
+    description: Seconds between two polls of the publication's state (at least 1).
     type: int
     default: 5
 notes:
@@ -104,6 +104,8 @@ def main():
     spec = acumatica_connection_spec()
     spec.update(publish_timeout=dict(type="int", default=900), poll_interval=dict(type="int", default=5))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if module.params["poll_interval"] < 1:
+        module.fail_json(msg="poll_interval must be at least 1 second.")
     client = AcumaticaClient.from_module(module, poll_timeout=module.params["publish_timeout"],
                                          poll_interval=module.params["poll_interval"])
     run(module, lambda m: publish(client, m.check_mode), client)

@@ -1,0 +1,79 @@
+"""erp_endpoint in-process against the sandbox: publish once, then leave it alone."""
+import pytest
+
+from ansible_collections.ocerra.acumatica.plugins.module_utils import user_endpoint as ue
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica_client import AcumaticaClient
+from tests.modules.erp_support import ADMIN_PW
+
+FAST = {"customization": {"publish_polls": 1}}
+
+
+def customization_calls(erp):
+    return [e["path"].rsplit("/", 1)[-1] for e in erp.requests() if "/CustomizationApi/" in e["path"]]
+
+
+def test_publishes_once_then_is_unchanged_in_five_requests(erp):
+    erp.seed(installed=False, switches=FAST)
+    first = erp.run("erp_endpoint", poll_interval=1)
+    assert first["changed"] and first["digest"] == ue.digest() and first["published_digest"] is None
+    assert first["endpoint"] == "UserAdmin/1.0.0" and first["project"] == "OcerraUserAdmin"
+    assert customization_calls(erp) == ["getPublished", "import", "publishBegin", "publishEnd"]
+    assert "Website updated." in " ".join(first["publish_log"])
+    erp.clear_log()
+    second = erp.run("erp_endpoint")
+    assert not second["changed"] and second["published_digest"] == ue.digest()
+    assert customization_calls(erp) == ["getPublished", "getProject"]
+    assert erp.counters()["requests"] == 5
+
+
+def test_check_mode_never_publishes(erp):
+    erp.seed(installed=False)
+    result = erp.run("erp_endpoint", check=True)
+    assert result["changed"] and result["diff"]["after"] == {"digest": ue.digest()}
+    assert customization_calls(erp) == ["getPublished"]
+    assert erp.sandbox.erp.state()["instances"][0]["tenants"][0]["published"] == []
+
+
+def test_a_project_at_another_digest_is_republished(erp, sandbox):
+    erp.seed(switches=FAST)
+    client = AcumaticaClient(f"{sandbox.acumatica_url}/acme", "Company", "admin", ADMIN_PW, poll_interval=1)
+    try:
+        client.import_project(ue.PROJECT, "older release [sha256:" + "0" * 64 + "]", ue.project_zip())
+        client.publish([ue.PROJECT])
+    finally:
+        client.close()
+    erp.clear_log()
+    result = erp.run("erp_endpoint")
+    assert result["changed"] and result["published_digest"] == "0" * 64
+    assert customization_calls(erp) == ["getPublished", "getProject", "import", "publishBegin", "publishEnd"]
+    assert not erp.run("erp_endpoint")["changed"]
+
+
+@pytest.mark.parametrize("outcome,text", [("failed", "Publishing failed"),
+                                          ("inband_error", "finished with errors"),
+                                          ("lock_conflict", "Another publication is in progress")])
+def test_publish_failures_report_the_log(erp, outcome, text):
+    erp.seed(installed=False, switches={"customization": {"publish_polls": 1, "publish_outcome": outcome}})
+    result = erp.run("erp_endpoint")
+    assert result["failed"] and result["error_kind"] == "customization_failed"
+    assert text in result["msg"] and any(text in line for line in result["publish_log"])
+
+
+def test_connections_dropped_by_the_restart_are_tolerated(erp):
+    erp.seed(installed=False, switches={"customization": {"publish_polls": 2, "restart_drops": 2}})
+    result = erp.run("erp_endpoint", poll_interval=1)
+    assert result["changed"] and not result.get("failed")
+    assert sum(e["status"] == "dropped" for e in erp.requests()) == 2
+
+
+def test_admin_without_the_customizer_role_is_told_so(erp):
+    erp.seed(installed=False)
+    erp.sandbox.erp.upsert_user("acme", "Company", {"username": "admin", "roles": ["Administrator"]})
+    result = erp.run("erp_endpoint")
+    assert result["failed"] and result["error_kind"] == "insufficient_rights"
+    assert "SM204505" in result["msg"] and "Customizer" in result["msg"]
+
+
+def test_poll_interval_below_one_second_is_refused(erp):
+    erp.seed()
+    assert erp.run("erp_endpoint", poll_interval=0)["failed"] and erp.requests() == []
