@@ -8,6 +8,7 @@ import email.utils
 import time
 
 import requests
+import urllib3
 from ansible.module_utils.api import generate_jittered_backoff
 
 from .errors import CheckModeViolation, RateLimited, TransportError
@@ -53,8 +54,11 @@ class HttpSeam:
         self.writes_sent = 0
         self.last_waited = 0.0
         self._sleep = sleep
-        if not validate_certs and warn:
-            warn(f"TLS certificate verification is off for {service} at {self.base_url}.")
+        if not validate_certs:
+            # Said once through `warn` instead of urllib3's warning on every request's stderr.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+            if warn:
+                warn(f"TLS certificate verification is off for {service} at {self.base_url}.")
 
     def url(self, path):
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"

@@ -1,0 +1,122 @@
+"""AcumaticaClient against the sandbox: sessions, TLS, retries, probes, no secret in errors."""
+import pytest
+
+from ansible_collections.ocerra.acumatica.plugins.module_utils import acumatica_errors as ae
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica_client import PROBE_OK, AcumaticaClient
+from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError, TransportError
+from sandbox import Sandbox
+from tests.modules.erp_support import ADMIN_PW, API_PW, SITE, api_user, erp_seed
+
+
+@pytest.fixture
+def seed():
+    return erp_seed(api_user())
+
+
+def client(sandbox, password=ADMIN_PW, **kw):
+    return AcumaticaClient(f"{sandbox.acumatica_url}/acme", "Company", "admin", password,
+                           sleep=lambda _s: None, **kw)
+
+
+def counts(sandbox):
+    return sandbox.erp.counters()[SITE]
+
+
+def test_sign_in_is_lazy_and_close_is_idempotent(sandbox):
+    c = client(sandbox)
+    c.close()
+    assert counts(sandbox)["requests"] == 0
+    c = client(sandbox)
+    assert c.get_user("OcerraAPI")["Username"]["value"] == "OcerraAPI"
+    c.close()
+    c.close()
+    assert (counts(sandbox)["signins"], counts(sandbox)["signouts"], counts(sandbox)["sessions_open"]) == (1, 1, 0)
+
+
+def test_sign_in_body_has_tenant_and_branch_never_company(sandbox):
+    c = client(sandbox, branch="HQ")
+    c.ensure_signed_in()
+    c.close()
+    login = sandbox.erp.log.snapshot()[0]
+    assert set(login["body"]) == {"name", "password", "tenant", "branch"} and login["body"]["password"] == "***"
+
+
+def test_failed_sign_out_raises_for_the_run_wrapper_to_warn(sandbox):
+    c = client(sandbox)
+    c.ensure_signed_in()
+    sandbox.erp.faults.add("status", path="/auth/logout$", status=500)
+    with pytest.raises(ToolkitError) as err:
+        c.close()
+    assert "idles out" in err.value.message and c.signed_in is False
+    c.close()   # nothing left to do
+
+
+def test_invalid_admin_credentials_are_not_retried_and_never_echo_the_password(sandbox):
+    canary = "Wrong-Canary-Pass-4242"
+    with pytest.raises(ae.InvalidCredentials) as err:
+        client(sandbox, password=canary).ensure_signed_in()
+    assert canary not in str(err.value.fail_kwargs()) and "Not retried" in err.value.message
+    assert counts(sandbox)["failed_signins"] == 1 and counts(sandbox)["requests"] == 1
+
+
+def test_unknown_tenant(sandbox):
+    c = AcumaticaClient(f"{sandbox.acumatica_url}/acme", "Nope", "admin", ADMIN_PW)
+    with pytest.raises(ae.UnknownTenant) as err:
+        c.ensure_signed_in()
+    assert "tenant 'Nope'" in err.value.message
+
+
+def test_throttled_reads_are_retried_then_reported_with_the_wait(sandbox):
+    c = client(sandbox, retry_timeout=100)
+    c.ensure_signed_in()
+    sandbox.erp.faults.add("throttle", path="/User/", count=2, retry_after=3)
+    assert c.get_user("OcerraAPI") is not None
+    sandbox.erp.faults.add("throttle", path="/User/", count=None, retry_after=30)
+    with pytest.raises(ae.RateLimitedSite) as err:
+        c.get_user("OcerraAPI")
+    sandbox.erp.faults.clear()
+    c.close()
+    assert err.value.details["waited_seconds"] > 30 and "tenant 'Company'" in err.value.message
+
+
+@pytest.mark.parametrize("patch,outcome", [({}, PROBE_OK), ({"password": "Other-Password-123x"}, ae.INVALID),
+                                           ({"locked": True}, ae.LOCKED), ({"is_approved": False}, ae.DISABLED),
+                                           ({"force_change": True}, ae.CHANGE_REQUIRED),
+                                           ({"licence_types": []}, ae.LICENCE)])
+def test_probe_signs_in_on_its_own_cookie_jar_and_signs_out(sandbox, patch, outcome):
+    sandbox.erp.upsert_user("acme", "Company", {"username": "OcerraAPI", **patch})
+    c = client(sandbox)
+    c.ensure_signed_in()
+    assert c.probe_signin("OcerraAPI", API_PW) == outcome
+    assert c.get_user("OcerraAPI") is not None     # the admin session is untouched
+    c.close()
+    api = counts(sandbox)["users"]["OcerraAPI"]
+    assert api["signins"] == api["signouts"] == (1 if outcome == PROBE_OK else 0)
+    assert c.requests_sent == 3 + (2 if outcome == PROBE_OK else 1)
+
+
+def test_tls_is_verified_by_default_and_a_ca_bundle_or_explicit_opt_out_works():
+    with Sandbox.start(seed=erp_seed(api_user()), tls=True) as tls:
+        url = f"{tls.acumatica_url}/acme"
+        with pytest.raises(TransportError) as err:
+            AcumaticaClient(url, "Company", "admin", ADMIN_PW).ensure_signed_in()
+        assert "ca_path" in err.value.message
+        trusted = AcumaticaClient(url, "Company", "admin", ADMIN_PW, ca_path=tls.ca_path)
+        assert trusted.get_user("OcerraAPI") is not None
+        trusted.close()
+        warnings = []
+        unverified = AcumaticaClient(url, "Company", "admin", ADMIN_PW, validate_certs=False, warn=warnings.append)
+        assert unverified.get_user("OcerraAPI") is not None
+        unverified.close()
+        assert warnings and "verification is off" in warnings[0]
+        site = tls.erp.counters()[SITE]
+        assert site["signins"] == site["signouts"] == 2
+
+
+def test_check_mode_refuses_writes_but_signs_in_and_probes(sandbox):
+    c = client(sandbox, check_mode=True)
+    assert c.probe_signin("OcerraAPI", API_PW) == PROBE_OK
+    with pytest.raises(ToolkitError):
+        c.user_action("UnlockLogin", "OcerraAPI")
+    c.close()
+    assert counts(sandbox)["writes"] == 0
