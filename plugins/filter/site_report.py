@@ -194,8 +194,7 @@ def _entities_summary(views, check):
     if changed:
         parts.append("%s %s" % (_plural(len(changed), "entity"), "would be updated" if check else "updated"))
     if not check:
-        parts.append("all %s Connected" % _plural(total, "entity") if len(connected) == total
-                     else "%d of %s Connected" % (len(connected), _plural(total, "entity")))
+        parts.append("%d of %s Connected" % (len(connected), _plural(total, "entity")))
     return "; ".join(parts)
 
 
@@ -216,7 +215,7 @@ def site_outcome(data):
     findings = data.get("findings")
     prefix = "Plan (check mode, nothing written): " if check else ""
     found = ("Found: %s. " % "; ".join(findings)) if findings else (
-        "Found nothing wrong. " if findings is not None else "")
+        "Found nothing wrong in the API user or the entities' last status. " if findings is not None else "")
     failure = data.get("failure") or {}
     failed_result = failure.get("result") if isinstance(failure, dict) else None
     why = _error(failed_result) or "failed"
@@ -228,13 +227,13 @@ def site_outcome(data):
         if erp_view["actions"]:
             parts.append("ERP: %s" % ", ".join(erp_view["actions"]))
         if data.get("mode") == "restore" or erp_view["password_change_pending"]:
-            parts.insert(0, "safe order: every entity switched off, ERP password reset, pushed to every entity, "
-                            "switched back on")
+            parts.insert(0, "Safe order: every entity switched off, ERP password reset, pushed to every "
+                            "entity, switched back on")
         parts.append("Ocerra: %s" % _entities_summary(views, check))
         if status == "ok":
-            reason = "API user %s in sync; %s" % (login, _entities_summary(views, check) or "no entity")
+            reason = "API user %s in sync; %s." % (login, _entities_summary(views, check) or "no entity")
         else:
-            reason = "; ".join(p for p in parts if p)
+            reason = ("Done: " if findings is not None else "") + "; ".join(p for p in parts if p) + "."
         return _entry(status, prefix + found + reason, erp_view, views)
 
     rolled = _items(data.get("rollback"))
@@ -267,13 +266,14 @@ def site_outcome(data):
             "%s: %s. Nothing was left half-done: the ERP password is unchanged.%s Fix the cause and run again."
             % (what, why, undone)), erp_view, views)
     # stage == "on": the password may be new in the ERP and some entity lacks it.
-    bad = ["%s (%s)" % (k, v["error"]) for k, v in views.items() if v["error"]] or [why]
-    changed_now = erp_view["password_updated"]
-    head = ("The ERP password of %s changed, but" % login) if changed_now else (
+    bad = [(k, v["error"]) for k, v in views.items() if v["error"]] or [("?", why)]
+    head = ("The ERP password of %s changed, but" % login) if erp_view["password_updated"] else (
         "The ERP holds the inventory's password of %s, but" % login)
+    more = " (and %d more)" % (len(bad) - 1) if len(bad) > 1 else ""
     return _entry("degraded", prefix + found + (
-        "%s %s could not be updated or verified: %s. A later run finishes it: it pushes the password to "
-        "every entity that is not Connected." % (head, _plural(len(bad), "entity"), "; ".join(bad))),
+        "%s %s could not be updated or verified (%s); first error: %s%s. A later run finishes it: it pushes "
+        "the password to every entity that is not Connected." % (
+            head, _plural(len(bad), "entity"), ", ".join(k for k, _ in bad), bad[0][1].rstrip("."), more)),
         erp_view, views)
 
 
@@ -384,8 +384,8 @@ def observed_outcome(data):
         if licence and licence.casefold() not in {str(t).casefold() for t in user.get("licence_types") or []}:
             found.append("licence type %s not assigned" % licence)
     if not found:
-        return _entry("ok", "API user %s in place; all %s Connected."
-                      % (site.get("login"), _plural(len(views), "entity")), erp_view, views)
+        return _entry("ok", "API user %s in place; %d of %s Connected."
+                      % (site.get("login"), len(views), _plural(len(views), "entity")), erp_view, views)
     return _entry("degraded", "Found: %s. Run playbooks/provision.yml (or playbooks/restore_connection.yml "
                   "for a locked, reset or forced-change API user) to fix it." % "; ".join(found), erp_view, views)
 
@@ -404,6 +404,12 @@ def endpoint_outcome(data):
     if not _ran(result) or result.get("failed"):
         erp["error"] = _error(result) or _error((data.get("failure") or {}).get("result"))
         return _entry("failed", "Publishing the User endpoint failed: %s." % erp["error"], erp, {})
+    if result.get("changed") and not data.get("publish_allowed", True):
+        return _entry("failed", "%s is not published with this release's digest %s (published: %s) and "
+                      "erp_publish_endpoint is false: install it by hand (customization/UserAdmin/README.md) "
+                      "or allow publishing." % (result.get("endpoint"), str(result.get("digest"))[:12],
+                                                str(result.get("published_digest"))[:12]
+                                                if result.get("published_digest") else "none"), erp, {})
     if result.get("changed"):
         erp["actions"] = ["endpoint_published"]
         return _entry("changed", "%s%s %s (digest %s, was %s)." % (
