@@ -37,17 +37,21 @@ THROTTLE_TEXT = "The custom error module does not recognize this error."
 
 
 def drop_connection() -> Response:
-    """Shut the client socket so the client sees a reset, not an answer. Werkzeug's write of
-    the placeholder response then fails with a broken pipe, which it treats as a client
-    disconnect and ignores."""
+    """A placeholder answer for a request whose connection is to be dropped: the request is
+    logged first (so a test that saw the reset finds it), then the socket is shut."""
+    g.dropped = True
+    return Response(b"", 500)
+
+
+def _shut_socket():
+    """The client sees a reset, not an answer. Werkzeug's write of the placeholder then fails
+    with a broken pipe, which it treats as a client disconnect and ignores."""
     sock = request.environ.get("werkzeug.socket")
     if sock is not None:
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-    g.dropped = True
-    return Response(b"", 500)
 
 
 def _logged_body():
@@ -116,6 +120,8 @@ def install_common(app, model, log, faults, clock):
             log.count(site, "requests")
             if request.method in WRITE_METHODS and g.get("write", True):
                 log.count(site, "writes")
+        if g.get("dropped"):
+            _shut_socket()
         return response
 
     @app.errorhandler(DropConnection)
