@@ -150,8 +150,8 @@ def _verified(client, client_id, before, after, saved, retries, delay, sleep):
     One sign-in test at most, unless the status is Unreachable or LicenseLimit, which may
     clear: those get `retries` more tests, `delay` seconds apart. InvalidCredentials and
     AccountLocked are never tested again: each test is one more failed ERP sign-in."""
-    stale = status_is_stale(before, after) if saved else after["status"]["code"] != CONNECTED
-    status = client.test_connection(client_id) if stale else after["status"]
+    needs_test = status_is_stale(before, after) if saved else after["status"]["code"] != CONNECTED
+    status = client.test_connection(client_id) if needs_test else after["status"]
     for _ in range(retries):
         if status["code"] not in RETRYABLE:
             break
