@@ -10,7 +10,6 @@ import copy
 import secrets
 import threading
 import uuid
-from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from urllib.parse import quote
@@ -305,8 +304,9 @@ class AcumaticaModel:
         tenants = list(inst.tenants.values())
         if not name and tenants:
             return tenants[0]        # an empty tenant lands in the default one (§2)
-        if name in inst.tenants:
-            return inst.tenants[name]
+        found = next((t for t in tenants if t.name.casefold() == str(name).casefold()), None)
+        if found is not None:        # tenant login names compare like SQL Server's keys
+            return found
         if tenants and self._switches["unknown_tenant"] == "default_tenant":
             return tenants[0]
         self._count(f"{inst.name}/{name}", "failed_signins")

@@ -108,10 +108,13 @@ def test_unknown_tenant_switch(sandbox, mode, status, text):
         assert client.http.cookies.get("CompanyID") == "Company"
 
 
-def test_empty_tenant_lands_in_the_default_one(sandbox):
+def test_empty_tenant_lands_in_the_default_one_and_names_ignore_case(sandbox):
     client = Client(sandbox)
     assert client.login(tenant="").status_code == 204
     assert client.http.cookies.get("CompanyID") == "Company"
+    other = Client(sandbox)
+    assert other.login(tenant="second").status_code == 204
+    assert other.http.cookies.get("CompanyID") == "Second"
 
 
 @pytest.mark.parametrize("name,password,text", [
