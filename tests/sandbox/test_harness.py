@@ -127,20 +127,27 @@ def test_stop_frees_the_ports():
         requests.get(f"{url}/_sandbox/state", timeout=2)
 
 
-def test_command_line_starts_answers_and_stops_on_sigterm(tmp_path, default_seed):
+@pytest.mark.parametrize("tls", [False, True])
+def test_command_line_starts_answers_and_stops_on_sigterm(tmp_path, default_seed, tls):
     ports = [free_port(), free_port()]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    state_dir = tmp_path / "state"
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "--seed", str(default_seed), "--acumatica-port",
-         str(ports[0]), "--ocerra-port", str(ports[1]), "--state-dir", str(tmp_path / "state")],
+         str(ports[0]), "--ocerra-port", str(ports[1]), "--state-dir", str(state_dir),
+         *(["--tls"] if tls else [])],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         ready = json.loads(process.stdout.readline())
-        assert ready == {"acumatica_url": f"http://127.0.0.1:{ports[0]}",
-                         "ocerra_url": f"http://127.0.0.1:{ports[1]}", "ca_path": None}
-        state = requests.get(f"{ready['acumatica_url']}/_sandbox/state", timeout=5).json()
+        scheme = "https" if tls else "http"
+        assert ready == {"acumatica_url": f"{scheme}://127.0.0.1:{ports[0]}",
+                         "ocerra_url": f"{scheme}://127.0.0.1:{ports[1]}",
+                         "ca_path": str(state_dir / "sandbox-ca.pem") if tls else None}
+        verify = ready["ca_path"] or True
+        state = requests.get(f"{ready['acumatica_url']}/_sandbox/state", timeout=5,
+                             verify=verify).json()
         assert "acme" in {i["name"] for i in state["instances"]}
-        assert requests.get(f"{ready['ocerra_url']}/_sandbox/state", timeout=5).ok
+        assert requests.get(f"{ready['ocerra_url']}/_sandbox/state", timeout=5, verify=verify).ok
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:
