@@ -176,6 +176,7 @@ class Site:
         if check_secrets:
             self.assert_no_secret(run)
         assert "Traceback" not in run.out, run
+        self.assert_sessions_balanced()
         return run
 
     def provision(self, *args, **kw):
