@@ -162,6 +162,17 @@ class AcumaticaClient:
             return response
         raise self.error(ae.classify(response), what)
 
+    def call_json(self, method, path, *, what, **kwargs):
+        """call() for answers that must be JSON (a proxy's HTML page is an error, not a bug)."""
+        response = self.call(method, path, what=what, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise ae.UnexpectedAnswer(
+                f"{what} on {SERVICE} {self.site} answered HTTP {response.status_code} with something that "
+                "is not JSON. Check that the URL is the site's base URL and no proxy answers instead.",
+                status=response.status_code) from None
+
     def error(self, failure, what):
         failure.text = ae.scrub(failure.text, self._secrets)
         if failure.code == ae.FORBIDDEN:
@@ -191,8 +202,8 @@ class AcumaticaClient:
     def get_user(self, login):
         """The user record with Roles and LicenseTypes, or None when it does not exist."""
         try:
-            return self.call("GET", self._user_path(login), params=EXPAND, safe=True,
-                             what=f"Reading user '{login}'").json()
+            return self.call_json("GET", self._user_path(login), params=EXPAND, safe=True,
+                                  what=f"Reading user '{login}'")
         except ae.UnexpectedAnswer as exc:
             code = getattr(exc, "failure", None) and exc.failure.code
             if code == ae.NOT_FOUND:
@@ -204,8 +215,8 @@ class AcumaticaClient:
     def put_user(self, record, *, create, what):
         """Create-only (If-None-Match: *) or update-only (If-Match: *) upsert of the user."""
         headers = {"If-None-Match": "*"} if create else {"If-Match": "*"}
-        return self.call("PUT", ENTITY_PATH, json=record, params=EXPAND, headers=headers,
-                         safe=not create, what=what).json()
+        return self.call_json("PUT", ENTITY_PATH, json=record, params=EXPAND, headers=headers,
+                              safe=not create, what=what)
 
     def delete_user(self, login):
         self.call("DELETE", self._user_path(login), expect=(200, 204), what=f"Deleting user '{login}'")
@@ -233,7 +244,7 @@ class AcumaticaClient:
 
     def endpoints(self):
         """(name, version) of every contract endpoint the tenant lists at GET /entity."""
-        data = self.call("GET", "entity", safe=True, what="Listing the web service endpoints").json()
+        data = self.call_json("GET", "entity", safe=True, what="Listing the web service endpoints")
         items = data.get("endpoints", []) if isinstance(data, dict) else data
         return {(e.get("name"), e.get("version")) for e in items if isinstance(e, dict)}
 
@@ -243,8 +254,8 @@ class AcumaticaClient:
         """POST /CustomizationApi/<method>; in-band `logType: error` entries raise."""
         what = f"Customization API {method}"
         try:
-            data = self.call("POST", f"CustomizationApi/{method}", json=body or {}, read_only=read_only,
-                             safe=safe, what=what).json()
+            data = self.call_json("POST", f"CustomizationApi/{method}", json=body or {}, read_only=read_only,
+                                  safe=safe, what=what)
         except ae.InsufficientRights as exc:
             raise ae.InsufficientRights(exc.message + " Publishing the User endpoint needs the Customizer "
                                         "role (Customization Projects, SM204505).", **exc.details) from None

@@ -77,3 +77,13 @@ def test_admin_without_the_customizer_role_is_told_so(erp):
 def test_poll_interval_below_one_second_is_refused(erp):
     erp.seed()
     assert erp.run("erp_endpoint", poll_interval=0)["failed"] and erp.requests() == []
+
+
+def test_publish_merges_with_the_sites_other_projects_in_the_current_tenant(erp):
+    erp.seed(installed=False, switches=FAST)
+    erp.run("erp_endpoint")
+    begin = next(e["body"] for e in erp.requests() if e["path"].endswith("/publishBegin"))
+    assert begin["isMergeWithExistingPackages"] is True and begin["tenantMode"] == "Current"
+    assert begin["projectNames"] == ["OcerraUserAdmin"]
+    imported = next(e["body"] for e in erp.requests() if e["path"].endswith("/import"))
+    assert imported["isReplaceIfExists"] is True and ue.digest() in imported["projectDescription"]

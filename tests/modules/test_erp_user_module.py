@@ -233,3 +233,25 @@ def test_api_login_limit_is_retried_within_the_budget_then_reported(erp, form):
     assert result["failed"] and result["error_kind"] == "login_limit"
     assert "API Login Limit" in result["msg"] and "10 minutes" in result["msg"] and "SM203510" in result["msg"]
     assert result["waited_seconds"] <= 3 and erp.user_counters("admin")["failed_signins"] >= 1
+
+
+def test_every_exit_path_signs_out_even_an_unexpected_exception(erp, monkeypatch):
+    from ansible_collections.ocerra.acumatica.plugins.module_utils import user_manager
+    erp.seed(api_user())
+    erp.sandbox.erp.faults.add("status", path="/User/OcerraAPI$", status=200, body="<html>proxy</html>")
+    result = erp.run(**DESIRED)
+    assert result["failed"] and "not JSON" in result["msg"]
+    monkeypatch.setattr(user_manager.us, "plan_present", lambda *a, **k: 1 / 0)
+    result = erp.run(**DESIRED)
+    assert result["failed"] and "ZeroDivisionError" in result["msg"] and "toolkit bug" in result["msg"]
+    assert erp.user_counters("admin")["signins"] == 2   # the fixture checks every sign-in was signed out
+
+
+def test_updates_send_only_the_differing_fields_and_passwords_only_by_the_reset_action(erp):
+    erp.seed(api_user(password="Drifted-Password-55x", email="old@acme.example"))
+    erp.run(**DESIRED)
+    puts = [e for e in erp.requests() if e["method"] == "PUT"]
+    assert [e["body"] for e in puts] == [{"Username": {"value": "OcerraAPI"},
+                                          "Email": {"value": "ocerraapi@acme.example"}}]
+    assert [e["path"].rsplit("/", 1)[-1] for e in erp.requests() if e["method"] == "POST"] == [
+        "login", "login", "ResetPasswordOK", "logout"]
