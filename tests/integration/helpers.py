@@ -162,10 +162,11 @@ class Site:
 
     # ---- runs ----------------------------------------------------------------------------
     def play(self, playbook, *args, check_secrets=True, env=None):
-        """ansible-playbook playbooks/<playbook> on this inventory; a Run."""
+        """ansible-playbook playbooks/<playbook> (or a path) on this inventory; a Run."""
         if self.report_path.exists():
             self.report_path.unlink()
-        cmd = [str(ANSIBLE_BIN / "ansible-playbook"), "playbooks/%s" % playbook, "-i", str(self.inventory),
+        path = str(playbook) if Path(str(playbook)).is_absolute() else "playbooks/%s" % playbook
+        cmd = [str(ANSIBLE_BIN / "ansible-playbook"), path, "-i", str(self.inventory),
                "-e", "toolkit_report_path=%s" % self.report_path, *args]
         full_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                         ANSIBLE_FORCE_COLOR="0", **(env or {}))
@@ -194,6 +195,13 @@ class Site:
         erp = sum(c.get("writes", 0) for c in self.sandbox.erp.counters().values())
         ocerra = sum(c.get("writes", 0) for c in self.sandbox.ocerra.counters().values())
         return erp, ocerra
+
+    def erp_write_requests(self):
+        """The ERP's logged requests that change something: every non-GET but sign-in, sign-out
+        and the Customization API's read-only get* methods, which are POSTs (the fake's
+        `writes` counter counts it: see test_playbook_report.py)."""
+        return [e for e in self.erp_log() if e["method"] not in ("GET", "HEAD")
+                and not re.search(r"/entity/auth/log(in|out)$|/CustomizationApi/get[A-Za-z]+$", e["path"])]
 
     def assert_sessions_balanced(self):
         """Every ERP sign-in was signed out (the toolkit's and Ocerra's connection tests)."""
