@@ -74,7 +74,7 @@ def _error(result):
         msgs = ["%s: %s" % (label(r.get("item")), _first_line(r.get("msg"))) for r in _items(result)
                 if r.get("failed")]
         msg = "; ".join(msgs) or msg
-    return _first_line(msg)
+    return _first_line(msg).rstrip(".")
 
 
 def _plural(n, word):
@@ -273,7 +273,7 @@ def site_outcome(data):
     return _entry("degraded", prefix + found + (
         "%s %s could not be updated or verified (%s); first error: %s%s. A later run finishes it: it pushes "
         "the password to every entity that is not Connected." % (
-            head, _plural(len(bad), "entity"), ", ".join(k for k, _ in bad), bad[0][1].rstrip("."), more)),
+            head, _plural(len(bad), "entity"), ", ".join(k for k, _ in bad), str(bad[0][1]).rstrip("."), more)),
         erp_view, views)
 
 
