@@ -24,7 +24,7 @@ def api_user(**extra):
             "password_never_expires": True, **extra}
 
 
-def erp_seed(*users, installed=True, switches=None, flavour="myob", max_api_users=3):
+def erp_seed(*users, installed=True, switches=None, flavour="myob", max_api_users=3, min_length=14):
     """Instance acme, tenant Company: admin (Administrator, Customizer) plus `users`."""
     admin = {"username": "admin", "password": ADMIN_PW, "email": "admin@acme.example",
              "user_type": "Admin", "roles": ["Administrator", "Customizer"], "licence_types": [FULL]}
@@ -32,7 +32,7 @@ def erp_seed(*users, installed=True, switches=None, flavour="myob", max_api_user
         "name": "acme", "flavour": flavour, "licence": {"max_api_users": max_api_users},
         "tenants": [{
             "name": "Company",
-            "security": {"min_length": 14, "complexity": "myob_union", "lockout_threshold": 3,
+            "security": {"min_length": min_length, "complexity": "myob_union", "lockout_threshold": 3,
                          "lockout_duration_s": 900, "lockout_window_s": 600},
             "user_types": [
                 {"name": "Admin", "allowed": "R", "max_sessions": 5,

@@ -255,3 +255,11 @@ def test_updates_send_only_the_differing_fields_and_passwords_only_by_the_reset_
                                           "Email": {"value": "ocerraapi@acme.example"}}]
     assert [e["path"].rsplit("/", 1)[-1] for e in erp.requests() if e["method"] == "POST"] == [
         "login", "login", "ResetPasswordOK", "logout"]
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_a_site_policy_stricter_than_myobs_rejects_the_password_with_its_own_text(erp, existing):
+    erp.seed(*([api_user(password="Drifted-But-Long-Enough-Password-1x")] if existing else []), min_length=30)
+    result = erp.run(**DESIRED)
+    assert result["failed"] and result["error_kind"] == "password_rejected"
+    assert "must be at least 30 characters" in result["msg"] and "SM201060" in result["msg"]
