@@ -165,14 +165,14 @@ def _site_deltas(before: dict, after: dict, sites: list[dict]) -> dict:
     return per_site
 
 
-def measure(key, label, playbook, inventory, workdir, sandbox, sites, forks, timeout):
+def measure(key, label, playbook, inventory, workdir, sandbox, sites, forks, timeout, extra=()):
     """Run one playbook under bench/rusage.py and collect everything the table needs."""
     out, log = workdir / f"{key}.rusage.json", workdir / f"{key}.log"
     count_file = workdir / f"{key}.tasks.json"
     command = [sys.executable, str(BENCH / "rusage.py"), str(out), str(log), "--",
-               _ansible_playbook(), "-i", str(inventory), str(playbook)]
+               _ansible_playbook(), "-i", str(inventory), *extra, str(playbook)]
     if forks:
-        command[-2:-2] = ["--forks", str(forks)]
+        command[-1:-1] = ["--forks", str(forks)]
     print(f"  {key}) {label}: ansible-playbook {Path(playbook).name} ...", end="", flush=True)
     sandbox.clear_logs()
     before = sandbox.snapshot()
@@ -226,6 +226,18 @@ def _task_summary(counts: dict, hosts: list[str]) -> dict:
         "items": sum(e.get("items", 0) for e in per_host.values()),
         "names": counts.get("task_names", []),
     }
+
+
+def _outcomes(report: Path) -> dict:
+    """{status: count} of the toolkit's per-site report (out/report.json's format)."""
+    try:
+        sites = json.loads(report.read_text(encoding="utf-8")).get("sites", {})
+    except (OSError, ValueError):
+        return {}
+    counts = {}
+    for entry in sites.values():
+        counts[entry.get("status")] = counts.get(entry.get("status"), 0) + 1
+    return counts
 
 
 # ---- the floor ---------------------------------------------------------------------------
@@ -287,14 +299,20 @@ def run_world(n, entities, workdir, args, playbook, with_uri=True, log=print):
         f"({world.sandbox.acumatica_url}, {world.sandbox.ocerra_url})")
     runs = {}
     try:
-        def go(key, label, book):
+        def go(key, label, book, toolkit=False):
+            report = workdir / f"{key}.report.json"
+            extra = ["-e", f"toolkit_report_path={report}"] if toolkit else []
             runs[key] = measure(key, label, book, world.inventory, workdir, world.sandbox,
-                                world.sites, args.forks, args.timeout)
+                                world.sites, args.forks, args.timeout, extra)
+            if toolkit:
+                runs[key]["outcomes"] = _outcomes(report)
             return runs[key]["rc"] == 0
 
-        if not go("a", "provision, first run (creates everything)", playbook):
+        if not go("a", "provision, first run (creates everything)", playbook, toolkit=True):
             return runs, False
-        if not go("b", "provision, no-change run", playbook):
+        if getattr(args, "profile", False):
+            return runs, profile_no_change(world, playbook, args, log)
+        if not go("b", "provision, no-change run", playbook, toolkit=True):
             return runs, False
         ok = True
         if with_uri:
@@ -305,6 +323,25 @@ def run_world(n, entities, workdir, args, playbook, with_uri=True, log=print):
         return runs, ok
     finally:
         world.close()
+
+
+def profile_no_change(world, playbook, args, log=print) -> bool:
+    """The no-change run under bench/profile_run.py (cProfile in the controller and workers)."""
+    outdir = world.workdir / "profile"
+    command = [sys.executable, str(BENCH / "profile_run.py"), str(outdir), "--top", str(args.profile_top),
+               "--", "ansible-playbook", "-i", str(world.inventory), str(playbook)]
+    if args.forks:
+        command += ["--forks", str(args.forks)]
+    log(f"  b) provision, no-change run, profiled (profiles in {outdir})")
+    with open(world.workdir / "b.profiled.log", "wb") as sink:
+        proc = subprocess.run(command, cwd=ROOT, env=_env(world.workdir / "b.profiled.tasks.json"),
+                              stdout=subprocess.PIPE, stderr=sink, timeout=args.timeout)
+    text = proc.stdout.decode(errors="replace")
+    (world.workdir / "profile.txt").write_text(text, encoding="utf-8")
+    # The playbook's own output comes first on stdout; the report starts at the worker count.
+    start = text.find(" worker(s); time inside")
+    log(text[text.rfind("\n", 0, start) + 1:] if start >= 0 else text)
+    return proc.returncode == 0
 
 
 # ---- reporting ---------------------------------------------------------------------------
@@ -360,10 +397,15 @@ def table(runs: dict, n: int, entities: int) -> str:
         t = b["tasks"]
         lines.append(f"(b) executed {t['per_host_median']} task(s) per host (min {t['per_host_min']}, max "
                      f"{t['per_host_max']}, {t['extra']} beyond that in all), {t['items']} loop item(s) in "
-                     f"all, {t['changed']} changed, {t['failed']} failed: {', '.join(t['names'])}")
+                     f"all, {t['changed']} changed, {t['failed']} failed")
+        lines += [f"    - {name if len(name) <= 100 else name[:97] + '...'}" for name in t["names"]]
         lines.append(f"(b) requests per site: max {b['requests_per_site_max']} (ERP {b['erp_requests_per_site_max']}, "
                      f"Ocerra {b['ocerra_requests_per_site_max']}); {b['requests_total']} logged in all; "
                      f"API sessions left open: {b['sessions_open']}")
+    for key in ("a", "b"):
+        if key in runs and runs[key].get("outcomes") is not None:
+            shown = ", ".join(f"{v} {k}" for k, v in sorted(runs[key]["outcomes"].items(), key=str)) or "no report"
+            lines.append(f"({key}) per-site outcomes in the toolkit's report: {shown}")
     lines.append("")
     lines.append("Targets:")
     for t in targets(runs, entities):
@@ -430,6 +472,10 @@ def parse(argv):
                              "prints peak memory per N")
     parser.add_argument("--playbook", default=str(ROOT / "playbooks" / "provision.yml"),
                         help="the toolkit playbook measured in (a) and (b) (default playbooks/provision.yml)")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead: run (a), then the no-change run under cProfile (controller and "
+                             "every worker, bench/profile_run.py) and print where the time goes")
+    parser.add_argument("--profile-top", type=int, default=40, help="functions shown per profile (default 40)")
     parser.add_argument("--json", metavar="OUT.json", help="also write every measurement as JSON")
     parser.add_argument("--workdir", help="keep the generated files, logs and measurements here "
                                           "(default: a temporary folder, removed at the end)")
@@ -459,7 +505,7 @@ def main(argv=None) -> int:
         else:
             runs, ok = run_world(args.sites, args.entities, root_dir / f"n{args.sites}", args, playbook,
                                  with_uri=not args.skip_uri)
-            text = table(runs, args.sites, args.entities)
+            text = "" if args.profile else table(runs, args.sites, args.entities)
             report.update(sites=args.sites, runs=runs, targets=targets(runs, args.entities))
         print()
         print(text)
