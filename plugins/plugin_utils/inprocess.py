@@ -14,8 +14,10 @@ import importlib
 import json
 from unittest import mock
 
-from ansible.module_utils import basic
+from ansible.module_utils import _internal, basic
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.common.json import Direction, get_module_encoder
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 from ansible.vars.clean import remove_internal_keys
@@ -39,7 +41,7 @@ class InProcessModuleAction(ActionBase):
 
     def _in_process_allowed(self, task_vars):
         local = self._connection.transport in ("local", "ansible.builtin.local")
-        return local and bool(task_vars.get("toolkit_inprocess", True))
+        return local and boolean(task_vars.get("toolkit_inprocess", True), strict=False)
 
     def _run_in_process(self, module_name, args):
         namespace, collection, short = module_name.split(".", 2)
@@ -52,9 +54,14 @@ class InProcessModuleAction(ActionBase):
             encoder = get_module_encoder(PROFILE, Direction.MODULE_TO_CONTROLLER)
             recorded.append(json.dumps(result, cls=encoder))
 
+        # As in a module process: warnings and deprecations are collected into the result
+        # (not shown by the controller's display), starting empty for every loop item.
         with mock.patch.object(basic, "_ANSIBLE_ARGS", encoded), \
                 mock.patch.object(basic, "_ANSIBLE_PROFILE", PROFILE), \
-                mock.patch.object(basic.AnsibleModule, "_record_module_result", record):
+                mock.patch.object(basic.AnsibleModule, "_record_module_result", record), \
+                mock.patch.object(_internal, "is_controller", False), \
+                mock.patch.dict(module_warnings._global_warnings, clear=True), \
+                mock.patch.dict(module_warnings._global_deprecations, clear=True):
             try:
                 module.main()
             except SystemExit:
