@@ -208,3 +208,21 @@ def test_roles_drift_is_put_back_without_touching_the_password(site):
     assert not any(e["changed"] for e in acme["entities"].values())
     assert site.api_user("acme")["roles"] == ROLES
     assert '+        "GL Clerk",' in run.stdout
+
+
+def test_ocerra_down_before_a_password_change_fails_the_site_and_changes_nothing(sandbox, site):
+    assert site.provision().rc == 0
+    site.set_api_password("acme", NEW_PASSWORD)
+    site.extra_secrets.add(NEW_PASSWORD)
+    sandbox.ocerra.faults.add("status", path=SETTINGS_PATH, method="PUT", count=None, status=503)
+    run = site.provision()
+    assert run.rc != 0, run
+    assert run.statuses() == {"acme": "failed", "bravo": "ok", "charlie": "ok"}
+    reason = run.report["sites"]["acme"]["reason"]
+    assert reason.startswith("Switching the entities off before the password change failed:")
+    assert "Nothing was left half-done: the ERP password is unchanged." in reason
+    assert not [e for e in site.erp_log() if RESET_ACTION.search(e["path"])]
+    assert all(s["status"]["code"] == "Connected" and s["enableConnection"]
+               for s in site.connections("acme").values())
+    sandbox.ocerra.faults.clear()
+    assert site.provision().statuses() == {"acme": "changed", "bravo": "ok", "charlie": "ok"}
