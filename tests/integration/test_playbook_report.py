@@ -53,7 +53,7 @@ def assert_only_reads(site):
 
 
 def test_publish_endpoint_publishes_once_and_check_mode_writes_nothing(site):
-    plan = site.play("publish_endpoint.yml", "--check")
+    plan = site.play("publish_endpoint.yml", "--check", "--diff")
     assert plan.rc == 0, plan
     assert_only_reads(site)
     assert plan.statuses() == {"acme": "changed", "bravo": "changed", "charlie": "changed"}

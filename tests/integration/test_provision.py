@@ -226,3 +226,21 @@ def test_ocerra_down_before_a_password_change_fails_the_site_and_changes_nothing
                for s in site.connections("acme").values())
     sandbox.ocerra.faults.clear()
     assert site.provision().statuses() == {"acme": "changed", "bravo": "ok", "charlie": "ok"}
+
+
+def test_an_admin_refused_by_the_erp_fails_that_site_once_without_retrying(site):
+    from tests.integration.helpers import vault_block
+    wrong = "Wrong-Admin-Pw-Bravo!93x"
+    site.extra_secrets.add(wrong)
+    path = site.vars_file("bravo")
+    text = path.read_text()
+    start = text.index("erp_admin_password: !vault |")
+    end = text.index("\n#", start) + 1
+    path.write_text(text[:start] + vault_block("erp_admin_password", wrong) + text[end:])
+    run = site.provision()
+    assert run.rc != 0, run
+    assert run.statuses() == {"acme": "changed", "bravo": "failed", "charlie": "changed"}
+    reason = run.report["sites"]["bravo"]["reason"]
+    assert reason.startswith("The ERP step failed: Signing in to MYOB Acumatica") and "invalid credentials" in reason
+    assert site.sandbox.erp.counters()["bravo/BravoLive"]["failed_signins"] == 1      # never retried
+    assert not any(s["hasPassword"] for s in site.connections("bravo").values())
