@@ -48,6 +48,7 @@ def _print(stats_files, title, top, sort):
     stats = pstats.Stats(stats_files[0], stream=stream)
     for path in stats_files[1:]:
         stats.add(path)
+    stats.files = []  # not the list of profile files in the header
     stats.strip_dirs().sort_stats(sort).print_stats(top)
     print(f"===== {title} ({len(stats_files)} profile(s)), by {sort}")
     print(stream.getvalue())

@@ -299,30 +299,59 @@ def run_world(n, entities, workdir, args, playbook, with_uri=True, log=print):
         f"({world.sandbox.acumatica_url}, {world.sandbox.ocerra_url})")
     runs = {}
     try:
-        def go(key, label, book, toolkit=False):
-            report = workdir / f"{key}.report.json"
+        def go(key, label, book, toolkit=False, attempt=None):
+            name = key if attempt is None else f"{key}{attempt}"
+            report = workdir / f"{name}.report.json"
             extra = ["-e", f"toolkit_report_path={report}"] if toolkit else []
-            runs[key] = measure(key, label, book, world.inventory, workdir, world.sandbox,
-                                world.sites, args.forks, args.timeout, extra)
+            result = measure(name, label, book, world.inventory, workdir, world.sandbox,
+                             world.sites, args.forks, args.timeout, extra)
+            result["key"] = key
             if toolkit:
-                runs[key]["outcomes"] = _outcomes(report)
-            return runs[key]["rc"] == 0
+                result["outcomes"] = _outcomes(report)
+            if attempt is None:
+                runs[key] = result
+            else:
+                attempts.setdefault(key, []).append(result)
+            return result["rc"] == 0
 
         if not go("a", "provision, first run (creates everything)", playbook, toolkit=True):
             return runs, False
         if getattr(args, "profile", False):
             return runs, profile_no_change(world, playbook, args, log)
-        if not go("b", "provision, no-change run", playbook, toolkit=True):
+        # (b) and (d) alternate, `repeat` times each, so a slow spell of the machine hits both;
+        # the table shows each one's median run (by wall time).
+        attempts, ok = {}, True
+        for attempt in range(1, args.repeat + 1):
+            if not go("b", "provision, no-change run", playbook, toolkit=True, attempt=attempt):
+                ok = False
+                break
+            if attempt == 1:
+                tasks = attempts["b"][0]["tasks"]
+                floor = write_floor(workdir / "floor.yml", tasks["per_host_median"], max(tasks["extra"], 0))
+            if not go("d", "Ansible's floor (set_fact only)", floor, attempt=attempt):
+                ok = False
+                break
+        for key, results in attempts.items():
+            runs[key] = _median_run(results)
+        if not ok:
             return runs, False
-        ok = True
         if with_uri:
             ok = go("c", "uri reference playbook", BENCH / "uri_reference.yml")
-        tasks = runs["b"]["tasks"]
-        floor = write_floor(workdir / "floor.yml", tasks["per_host_median"], max(tasks["extra"], 0))
-        ok = go("d", "Ansible's floor (set_fact only)", floor) and ok
         return runs, ok
     finally:
         world.close()
+
+
+def _median_run(results: list[dict]) -> dict:
+    """The run of median wall time, with every attempt's wall and CPU times attached."""
+    ordered = sorted(results, key=lambda r: r.get("wall_s", float("inf")))
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["attempts"] = [{k: r.get(k) for k in ("wall_s", "cpu_s", "maxrss_mb", "rc", "writes",
+                                                   "requests_per_site_max")} for r in results]
+    chosen["failed_attempts"] = [r["log"] for r in results if r.get("rc") != 0]
+    if chosen["failed_attempts"]:
+        chosen["rc"] = next(r["rc"] for r in results if r.get("rc") != 0)
+    return chosen
 
 
 def profile_no_change(world, playbook, args, log=print) -> bool:
@@ -361,9 +390,11 @@ def targets(runs: dict, entities: int) -> list[dict]:
         out.append({"target": "(c)/(b) wall >= 20", "value": _ratio(c["wall_s"], b["wall_s"]),
                     "met": _ratio(c["wall_s"], b["wall_s"]) is not None and c["wall_s"] / b["wall_s"] >= 20})
     if b:
-        out.append({"target": f"(b) requests/site <= 3+E+2 = {limit}", "value": b["requests_per_site_max"],
-                    "met": b["requests_per_site_max"] <= limit})
-        out.append({"target": "(b) write requests = 0", "value": b["writes"], "met": b["writes"] == 0})
+        most = max([b["requests_per_site_max"]] + [a.get("requests_per_site_max") or 0
+                                                    for a in b.get("attempts", [])])
+        out.append({"target": f"(b) requests/site <= 3+E+2 = {limit}", "value": most, "met": most <= limit})
+        writes = max([b["writes"]] + [a.get("writes") or 0 for a in b.get("attempts", [])])
+        out.append({"target": "(b) write requests = 0", "value": writes, "met": writes == 0})
     return out
 
 
@@ -392,6 +423,10 @@ def table(runs: dict, n: int, entities: int) -> str:
         if x in runs and y in runs:
             lines.append(f"{name} {what:<34} wall {_ratio(runs[x]['wall_s'], runs[y]['wall_s'])}x, "
                          f"CPU {_ratio(runs[x]['cpu_s'], runs[y]['cpu_s'])}x")
+    for key in ("b", "d"):
+        if len(runs.get(key, {}).get("attempts", [])) > 1:
+            walls = ", ".join(f"{a['wall_s']:.2f}" for a in runs[key]["attempts"])
+            lines.append(f"({key}) wall times of the {len(runs[key]['attempts'])} runs: {walls} (median shown)")
     b = runs.get("b")
     if b:
         t = b["tasks"]
@@ -466,6 +501,9 @@ def parse(argv):
     parser.add_argument("--entities", type=int, default=2, help="Ocerra entities per site (default 2)")
     parser.add_argument("--forks", type=int, default=None,
                         help="forks for every run (default: ansible.cfg's)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="runs of (b) and of (d), alternating; the table shows each one's median "
+                             "by wall time (default 3, and 1 with --memory-series)")
     parser.add_argument("--skip-uri", action="store_true", help="do not run the uri reference (c)")
     parser.add_argument("--memory-series", type=_sizes, metavar="N1,N2,...",
                         help="instead: for each N, the first and no-change runs and the floor; "
@@ -481,8 +519,10 @@ def parse(argv):
                                           "(default: a temporary folder, removed at the end)")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per run (default 3600)")
     args = parser.parse_args(argv)
-    if args.sites < 1 or args.entities < 1:
-        parser.error("--sites and --entities must be at least 1")
+    if args.repeat is None:
+        args.repeat = 1 if args.memory_series else 3
+    if args.sites < 1 or args.entities < 1 or args.repeat < 1:
+        parser.error("--sites, --entities and --repeat must be at least 1")
     if not Path(args.playbook).is_file():
         parser.error(f"{args.playbook}: no such playbook")
     return args
