@@ -35,8 +35,8 @@ def test_report_reads_without_writing_and_names_what_is_wrong(sandbox, site):
 
 def test_report_of_a_site_that_cannot_be_read_is_failed(sandbox, site):
     assert site.provision().rc == 0
-    sandbox.ocerra.faults.add("status", path="/odata/OtherClients", count=None, status=500)
-    sandbox.ocerra.faults.add("status", path="/api/Client", count=None, status=500)
+    sandbox.ocerra.faults.add("status", path="/odata/OtherClients", count=None, status=403)
+    sandbox.ocerra.faults.add("status", path="/api/Client", count=None, status=403)
     run = site.play("report.yml")
     assert run.rc != 0
     assert set(run.statuses().values()) == {"failed"}
