@@ -8,7 +8,7 @@ worker (one per task and host) writes OUTDIR/worker-<pid>.prof, and the controll
 OUTDIR/controller.prof. Then prints the merged worker profile (cumulative time, the top N
 functions) and the controller's, plus the number of workers and their mean time in _run.
 
-Profiling slows everything down (roughly 1.5-2x); use it to see where time goes, and the
+Times are CPU times (time.process_time), so other load on the machine does not inflate them; profiling itself slows Python code down (roughly 1.5-2x); use it to see where time goes, and the
 plain benchmark for the numbers.
 """
 import cProfile
@@ -26,8 +26,8 @@ def _patch_workers(outdir):
     original = worker.WorkerProcess._run
 
     def profiled(self):
-        profile = cProfile.Profile()
-        started = time.perf_counter()
+        profile = cProfile.Profile(time.process_time)  # CPU time: other load on the machine does not count
+        started = time.process_time()
         profile.enable()
         try:
             return original(self)
@@ -35,7 +35,7 @@ def _patch_workers(outdir):
             profile.disable()
             profile.dump_stats(os.path.join(outdir, f"worker-{os.getpid()}.prof"))
             with open(os.path.join(outdir, f"worker-{os.getpid()}.time"), "w") as handle:
-                handle.write(f"{time.perf_counter() - started:.6f} {self._task.get_name()}\n")
+                handle.write(f"{time.process_time() - started:.6f} {self._task.get_name()}\n")
 
     worker.WorkerProcess._run = profiled
 
@@ -60,7 +60,7 @@ def report(outdir, top):
     for path in glob.glob(os.path.join(outdir, "worker-*.time")):
         seconds, name = open(path).read().strip().split(" ", 1)
         times.setdefault(name, []).append(float(seconds))
-    print(f"{len(workers)} worker(s); time inside WorkerProcess._run per task (profiled):")
+    print(f"{len(workers)} worker(s); CPU time inside WorkerProcess._run per task (profiled):")
     for name, values in sorted(times.items()):
         print(f"  {name:<60} {len(values):>5} worker(s), mean {sum(values) / len(values) * 1000:7.1f} ms")
     _print(workers, "workers, merged", top, "cumulative")
@@ -90,7 +90,7 @@ def main(argv):
     from ansible.cli.playbook import PlaybookCLI
 
     sys.argv = [command[0], *command[1:]]
-    profile = cProfile.Profile()
+    profile = cProfile.Profile(time.process_time)
     profile.enable()
     try:
         rc = PlaybookCLI.cli_executor(sys.argv)
