@@ -13,6 +13,7 @@ from urllib.parse import quote, urljoin
 from . import acumatica_errors as ae
 from .errors import RateLimited, ToolkitError, TransportError
 from .http import HttpSeam
+from .module_kit import require_values
 from .user_endpoint import ENDPOINT, ENTITY_PATH, VERSION
 
 SERVICE = "MYOB Acumatica"
@@ -55,6 +56,7 @@ class AcumaticaClient:
 
     @classmethod
     def from_module(cls, module, **extra):
+        require_values(module, ("url", "tenant", "admin_user", "admin_password"))
         p = module.params
         return cls(p["url"], p["tenant"], p["admin_user"], p["admin_password"], branch=p.get("branch"),
                    validate_certs=p["validate_certs"], ca_path=p.get("ca_path"), timeout=p["timeout"],

@@ -95,3 +95,15 @@ def same_set(a, b):
 
 def _norm_set(values):
     return {str(v).strip().casefold() for v in (values or [])}
+
+
+def require_values(module, names):
+    """Fail before any request when a required option arrives null or empty.
+
+    `required=True` only checks that the key is present; an explicit null (for example an
+    undefined vault variable) would otherwise become a sign-in that counts as a failure.
+    """
+    empty = [name for name in names if module.params.get(name) in (None, "")]
+    if empty:
+        module.fail_json(msg=f"{', '.join(empty)} must not be empty; nothing was sent.",
+                         error_kind="invalid_options")

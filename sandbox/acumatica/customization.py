@@ -15,6 +15,8 @@ from .state import Project
 from sandbox.faults import DropConnection
 
 _NAME = re.compile(r"^[A-Za-z0-9]+$")
+# POSTs that only read: not counted as writes, so tests can assert "zero writes".
+READ_ONLY_METHODS = {"getpublished", "getproject"}
 
 
 class CustomizationApi:

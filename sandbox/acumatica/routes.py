@@ -5,6 +5,7 @@ import json
 from flask import Flask, Response, g, jsonify, request
 
 from sandbox.http import control_route, install_common
+from .customization import READ_ONLY_METHODS
 from .errors import AcumaticaError
 
 SESSION_COOKIE, AUTH_COOKIE = "ASP.NET_SessionId", ".ASPXAUTH"
@@ -131,6 +132,7 @@ def create_app(model) -> Flask:
 
     @app.post("/<instance>/CustomizationApi/<method>")
     def customization(instance, method):
+        g.write = method.lower() not in READ_ONLY_METHODS
         return jsonify(model.customization(session(instance), method, body()))
 
     @control_route(app, "users", "POST")

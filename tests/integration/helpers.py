@@ -198,8 +198,7 @@ class Site:
 
     def erp_write_requests(self):
         """The ERP's logged requests that change something: every non-GET but sign-in, sign-out
-        and the Customization API's read-only get* methods, which are POSTs (the fake's
-        `writes` counter counts it: see test_playbook_report.py)."""
+        and the Customization API's read-only get* methods, which are POSTs."""
         return [e for e in self.erp_log() if e["method"] not in ("GET", "HEAD")
                 and not re.search(r"/entity/auth/log(in|out)$|/CustomizationApi/get[A-Za-z]+$", e["path"])]
 

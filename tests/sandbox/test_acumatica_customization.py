@@ -116,6 +116,15 @@ def test_get_published_without_projects_has_no_projects_key(sandbox):
     assert "projects" not in admin(sandbox).customization("getPublished").json()
 
 
+def test_only_the_changing_methods_count_as_writes(sandbox):
+    client = admin(sandbox)
+    client.customization("getPublished")
+    client.customization("getProject", {"projectName": "UserAdmin"})
+    assert sandbox.erp.counters()["acme/Company"].get("writes", 0) == 0
+    do_import(client)
+    assert sandbox.erp.counters()["acme/Company"]["writes"] == 1
+
+
 def test_get_project_returns_the_package_with_the_stored_description(sandbox):
     client = admin(sandbox)
     do_import(client)
