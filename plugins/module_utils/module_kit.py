@@ -88,15 +88,6 @@ def diff_of(before, after):
             "after": {k: (after or {}).get(k) for k in changed}}
 
 
-def same_set(a, b):
-    """Compare lists as sets, case-insensitively and ignoring surrounding blanks."""
-    return _norm_set(a) == _norm_set(b)
-
-
-def _norm_set(values):
-    return {str(v).strip().casefold() for v in (values or [])}
-
-
 def require_values(module, names):
     """Fail before any request when a required option arrives null or empty.
 
