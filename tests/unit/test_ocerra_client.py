@@ -1,8 +1,6 @@
 """The Ocerra adapter against a scripted server: error mapping, retries, selection, secrets."""
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
 import pytest
@@ -24,37 +22,6 @@ def model(cid=A, **fields):
             "login": "OcerraAPI", "password": None, "hasPassword": True, "enableConnection": True,
             "status": {"code": "Connected", "message": "Connection was successful.",
                        "checkedDate": "2025-07-01T00:00:00Z"}, "updatedDate": None, **fields}
-
-
-class Script(BaseHTTPRequestHandler):
-    """Answers each request with the next (status, body) of the script; records requests."""
-
-    def _answer(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        self.server.seen.append({"method": self.command, "path": self.path,
-                                 "auth": self.headers.get("Authorization"),
-                                 "body": json.loads(self.rfile.read(length)) if length else None})
-        status, body = self.server.script.pop(0) if self.server.script else (200, {})
-        data = b"" if body is None else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain" if isinstance(body, str) else "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = _answer
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Script)
-    srv.script, srv.seen = [], []
-    threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True).start()
-    yield srv
-    srv.shutdown()
 
 
 def client(server, **kw):
