@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.modules.erp_support import API_PW, NEW_PW, leaked_forms
-from tests.modules.ocerra_support import LIVE, NEW, SECRETS, SHARED, SVC, SVC_PW, Ocerra
+from tests.modules.ocerra_support import LIVE, NEW, SECRETS, SHARED, SVC, SVC_PW, oc  # noqa: F401
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,14 +53,6 @@ PLAYBOOK = """
         password: "{{ api_password }}"
       when: connect_new
 """
-
-
-@pytest.fixture
-def oc(sandbox):
-    ocerra = Ocerra(sandbox)
-    ocerra.seed()
-    yield ocerra
-    ocerra.assert_erp_sessions_balanced()
 
 
 def play(oc, tmp_path, *flags, api_password=API_PW, push=False, targets=SHARED, connect_new=True,

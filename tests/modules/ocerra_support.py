@@ -3,6 +3,7 @@ import base64
 import json
 from unittest import mock
 
+import pytest
 from ansible.module_utils import _internal
 
 from tests.modules.erp_support import API_PW, NEW_PW, api_user, erp_seed, leaked_forms, run_module
@@ -105,6 +106,16 @@ class Ocerra:
     def assert_erp_sessions_balanced(self):
         for site, counts in self.sandbox.erp.counters().items():
             assert counts["signins"] == counts["signouts"] and counts["sessions_open"] == 0, (site, counts)
+
+
+@pytest.fixture
+def oc(sandbox):
+    """The fixture of the Ocerra module and playbook tests (import it): an `Ocerra` on the
+    default `ocerra_seed()`; after the test, every ERP session was closed."""
+    ocerra = Ocerra(sandbox)
+    ocerra.seed()
+    yield ocerra
+    ocerra.assert_erp_sessions_balanced()
 
 
 def assert_no_secret(text):

@@ -1,14 +1,7 @@
 """ocerra_connection_info run in-process against the sandbox."""
 import pytest
 
-from tests.modules.ocerra_support import BETA, NEW, SHARED, Ocerra
-
-
-@pytest.fixture
-def oc(sandbox):
-    ocerra = Ocerra(sandbox)
-    ocerra.seed()
-    return ocerra
+from tests.modules.ocerra_support import BETA, NEW, SHARED, oc  # noqa: F401
 
 
 @pytest.mark.parametrize("selection", ["query_param", "switch_call"])

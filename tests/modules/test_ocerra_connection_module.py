@@ -4,7 +4,7 @@ import itertools
 import pytest
 
 from tests.modules.erp_support import API_PW, NEW_PW
-from tests.modules.ocerra_support import BETA, LIVE, NEW, SHARED, SOLO, SOLO_PW, SVC, TWO, Ocerra
+from tests.modules.ocerra_support import BETA, LIVE, NEW, SHARED, SOLO, SOLO_PW, SVC, TWO, oc  # noqa: F401
 
 SWITCHES = [dict(enable_drop_mode=drop, same_password_drops=same, save_runs_test=test,
                  client_selection=selection)
@@ -15,14 +15,6 @@ SWITCHES = [dict(enable_drop_mode=drop, same_password_drops=same, save_runs_test
 
 def label(switches):
     return "-".join(str(v) for v in switches.values())
-
-
-@pytest.fixture
-def oc(sandbox):
-    ocerra = Ocerra(sandbox)
-    ocerra.seed()
-    yield ocerra
-    ocerra.assert_erp_sessions_balanced()
 
 
 @pytest.mark.parametrize("switches", SWITCHES, ids=label)

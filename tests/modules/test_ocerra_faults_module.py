@@ -3,17 +3,9 @@ import pytest
 
 from sandbox import Sandbox
 from tests.modules.erp_support import NEW_PW
-from tests.modules.ocerra_support import BETA, LIVE, Ocerra, ocerra_seed
+from tests.modules.ocerra_support import BETA, LIVE, Ocerra, oc, ocerra_seed  # noqa: F401
 
 UNKNOWN = "99999999-9999-9999-9999-999999999999"
-
-
-@pytest.fixture
-def oc(sandbox):
-    ocerra = Ocerra(sandbox)
-    ocerra.seed()
-    yield ocerra
-    ocerra.assert_erp_sessions_balanced()
 
 
 def test_ocerra_down_during_the_save_is_not_replayed_and_a_rerun_finishes(oc):
