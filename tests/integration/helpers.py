@@ -17,9 +17,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, quote_plus
 
 import yaml
+
+from tests.modules.erp_support import leaked_forms
 
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_INVENTORY = ROOT / "inventories" / "sandbox"
@@ -62,11 +63,17 @@ class _VaultLoader(yaml.SafeLoader):
 _VaultLoader.add_constructor("!vault", lambda loader, node: decrypt(loader.construct_scalar(node)))
 
 
-def leaked_forms(secret):
-    """Every form a password could leak in: raw, JSON-escaped, URL-encoded, base64 alone."""
-    forms = {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote_plus(secret),
-             base64.b64encode(secret.encode()).decode()}
-    return {f for f in forms if f}
+def ansible_playbook(folder: Path, playbook, *args, env=None, timeout=300):
+    """ansible-playbook -i folder/inventory.yml folder/<playbook> ARGS (cwd = the repo root,
+    ANSIBLE_CONFIG = ansible.cfg, no colour, logged to folder/ansible.log): the finished
+    process and its whole output (stdout, stderr, then the log)."""
+    log = folder / "ansible.log"
+    full_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                    ANSIBLE_LOG_PATH=str(log), **(env or {}))
+    done = subprocess.run([str(ANSIBLE_BIN / "ansible-playbook"), "-i", str(folder / "inventory.yml"),
+                           str(folder / playbook), *args],
+                          cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout)
+    return done, done.stdout + done.stderr + (log.read_text() if log.exists() else "")
 
 
 @dataclass

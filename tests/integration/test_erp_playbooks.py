@@ -1,17 +1,14 @@
 """erp_endpoint / erp_user / erp_user_info through real ansible-playbook runs against the sandbox."""
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.integration.helpers import ansible_playbook
 from tests.modules.erp_support import ADMIN_PW, API_PW, FULL, SITE, erp_seed, leaked_forms
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 
 PLAY = """
 - hosts: acme
@@ -65,12 +62,7 @@ def project(tmp_path, sandbox):
 
 
 def playbook(project, *args, **env):
-    full_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-                    ANSIBLE_LOG_PATH=str(project / "ansible.log"), **env)
-    done = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i",
-                           str(project / "inventory.yml"), str(project / "site.yml"), *args],
-                          cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=300)
-    output = done.stdout + done.stderr + (project / "ansible.log").read_text()
+    done, output = ansible_playbook(project, "site.yml", *args, env=env)
     for secret in (API_PW, ADMIN_PW):
         leaks = [form for form in leaked_forms(secret) if form in output]
         assert not leaks, f"password leaked in {leaks}"

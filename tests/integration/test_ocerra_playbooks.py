@@ -1,19 +1,16 @@
 """Real ansible-playbook runs of the Ocerra modules against the in-process sandbox."""
 import json
-import os
 import re
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.integration.helpers import ansible_playbook
 from tests.modules.erp_support import API_PW, NEW_PW, leaked_forms
 from tests.modules.ocerra_support import LIVE, NEW, SECRETS, SHARED, SVC, SVC_PW, oc  # noqa: F401
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 WRONG_PW = "Cnry-Wrong-Pw-5Hq!zN81t"
 
 PLAYBOOK = """
@@ -65,13 +62,7 @@ def play(oc, tmp_path, *flags, api_password=API_PW, push=False, targets=SHARED, 
             "push_password": push, "targets": list(targets), "connect_new": connect_new}
     (tmp_path / "inventory.yml").write_text(yaml.safe_dump({"all": {"hosts": {"acme": host}}}))
     (tmp_path / "play.yml").write_text(PLAYBOOK)
-    log = tmp_path / "ansible.log"
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOG_PATH=str(log))
-    done = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i",
-                           str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml"), *flags],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
-    output = done.stdout + done.stderr + (log.read_text() if log.exists() else "")
+    done, output = ansible_playbook(tmp_path, "play.yml", *flags)
     recap = re.search(r"acme\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", done.stdout)
     assert recap, output
     counts = dict(zip(("ok", "changed", "unreachable", "failed"), map(int, recap.groups())))

@@ -4,7 +4,7 @@ import contextlib
 import importlib
 import io
 import json
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
@@ -64,9 +64,10 @@ def run_module(name, args, check=False, diff=True):
 
 
 def leaked_forms(secret):
-    """The forms a password could leak in: raw, JSON-escaped, URL-encoded, base64."""
-    return {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote(secret, safe="").replace("%20", "+"),
-            base64.b64encode(secret.encode()).decode()}
+    """Every form a password could leak in: raw, JSON-escaped, URL-encoded, base64 alone."""
+    forms = {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote_plus(secret),
+             base64.b64encode(secret.encode()).decode()}
+    return {f for f in forms if f}
 
 
 class Site:
