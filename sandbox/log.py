@@ -1,5 +1,4 @@
 """Request log and counters shared by both fake servers. Nothing secret is ever stored."""
-import re
 import threading
 from collections import defaultdict
 
@@ -8,7 +7,6 @@ REDACTED = "***"
 SECRET_KEYS = {"password", "newpassword", "confirmpassword", "authorization", "cookie",
                "set-cookie", "projectcontentbase64", "client_secret", "access_token",
                "refresh_token"}
-_FORM_SECRET = re.compile(r"(?i)((?:^|&)(?:%s)=)[^&]*" % "|".join(sorted(SECRET_KEYS)))
 
 
 def redact(value):
@@ -18,10 +16,6 @@ def redact(value):
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
-
-
-def redact_form(text: str) -> str:
-    return _FORM_SECRET.sub(lambda m: m.group(1) + REDACTED, text)
 
 
 class RequestLog:

@@ -51,7 +51,6 @@ class HttpSeam:
         self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
         self.session.trust_env = False  # a proxy from the environment must not see secrets
         self.requests_sent = 0
-        self.writes_sent = 0
         self.last_waited = 0.0
         self._sleep = sleep
         if not validate_certs:
@@ -81,8 +80,6 @@ class HttpSeam:
         while True:
             try:
                 self.requests_sent += 1
-                if method in WRITE_METHODS and not read_only:
-                    self.writes_sent += 1
                 response = self.session.request(method, self.url(path), **kwargs)
             except requests.exceptions.SSLError as exc:
                 raise TransportError(

@@ -54,7 +54,6 @@ class User:
     force_change: bool = False
     allowed_sessions: int | None = None
     locked_out_date: datetime | None = None
-    last_locked_out_date: datetime | None = None
     failed_count: int = 0
     failed_window_start: datetime | None = None
     last_login: datetime | None = None

@@ -356,7 +356,7 @@ def _reset(user, now, hashed):
 
 
 def _unlock(user, _now):
-    user.last_locked_out_date, user.locked_out_date = user.locked_out_date, None
+    user.locked_out_date = None
     user.failed_count, user.failed_window_start = 0, None
 
 

@@ -132,9 +132,6 @@ class Site:
         merged.update(yaml.load(self.vars_file(host).read_text(), Loader=_VaultLoader) or {})
         return merged
 
-    def api_password(self, host):
-        return self.variables(host)["api_user_password"]
-
     def set_api_password(self, host, password):
         """Replace the host's vaulted api_user_password (the inventory's desired password)."""
         path = self.vars_file(host)
