@@ -262,6 +262,7 @@ def _task_summary(counts: dict, hosts: list[str]) -> dict:
         "failed": sum(e.get("failed", 0) + e.get("unreachable", 0) for e in per_host.values()),
         "items": sum(e.get("items", 0) for e in per_host.values()),
         "names": counts.get("task_names", []),
+        "wall_s": counts.get("task_wall_s", {}),
     }
 
 
@@ -470,7 +471,9 @@ def table(runs: dict, n: int, entities: int) -> str:
         lines.append(f"(b) executed {t['per_host_median']} task(s) per host (min {t['per_host_min']}, max "
                      f"{t['per_host_max']}, {t['extra']} beyond that in all), {t['items']} loop item(s) in "
                      f"all, {t['changed']} changed, {t['failed']} failed")
-        lines += [f"    - {name if len(name) <= 100 else name[:97] + '...'}" for name in t["names"]]
+        lines.append("    wall s  task (start to last result, all hosts)")
+        lines += [f"    {t.get('wall_s', {}).get(name, 0):>6.2f}  {name if len(name) <= 100 else name[:97] + '...'}"
+                  for name in t["names"]]
         lines.append(f"(b) requests per site: max {b['requests_per_site_max']} (ERP {b['erp_requests_per_site_max']}, "
                      f"Ocerra {b['ocerra_requests_per_site_max']}); {b['requests_total']} logged in all; "
                      f"API sessions left open: {b['sessions_open']}")

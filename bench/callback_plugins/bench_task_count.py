@@ -2,7 +2,9 @@
 
 Enabled by bench/run.py for every measured run alike (ANSIBLE_CALLBACKS_ENABLED); writes
 {"hosts": {host: {"tasks", "ok", "changed", "skipped", "failed", "unreachable", "items"}},
- "task_names": [...]} to the file named by $BENCH_TASK_COUNT_FILE when the play ends.
+ "task_names": [...], "task_wall_s": {name: seconds}} to the file named by
+$BENCH_TASK_COUNT_FILE when the play ends. A task's wall time runs from its start to its last
+result over all hosts (the linear strategy runs each task on every host before the next).
 
 A "task" is one task result for one host (v2_runner_on_ok / _failed / _skipped /
 _unreachable fire once per task and host, a loop included); "items" counts the loop items
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections import defaultdict
 
 from ansible.plugins.callback import CallbackBase
@@ -38,6 +41,7 @@ class CallbackModule(CallbackBase):
         super().__init__()
         self._hosts = defaultdict(lambda: dict.fromkeys(KEYS, 0))
         self._names = []
+        self._times = {}  # task name -> [first start, last result]
 
     def _count(self, result, outcome):
         entry = self._hosts[result._host.get_name()]
@@ -48,6 +52,10 @@ class CallbackModule(CallbackBase):
         name = result._task.get_name()
         if name not in self._names:
             self._names.append(name)
+        self._times.setdefault(name, [time.monotonic()] * 2)[1] = time.monotonic()
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._times.setdefault(task.get_name(), [time.monotonic(), time.monotonic()])
 
     def v2_runner_on_ok(self, result):
         self._count(result, "ok")
@@ -71,4 +79,6 @@ class CallbackModule(CallbackBase):
         if not path:
             return
         with open(path, "w", encoding="utf-8") as handle:
-            json.dump({"hosts": dict(self._hosts), "task_names": self._names}, handle)
+            json.dump({"hosts": dict(self._hosts), "task_names": self._names,
+                       "task_wall_s": {n: round(end - start, 3) for n, (start, end) in self._times.items()}},
+                      handle)
