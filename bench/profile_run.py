@@ -8,8 +8,9 @@ worker (one per task and host) writes OUTDIR/worker-<pid>.prof, and the controll
 OUTDIR/controller.prof. Then prints the merged worker profile (cumulative time, the top N
 functions) and the controller's, plus the number of workers and their mean time in _run.
 
-Times are CPU times (time.process_time), so other load on the machine does not inflate them; profiling itself slows Python code down (roughly 1.5-2x); use it to see where time goes, and the
-plain benchmark for the numbers.
+Times are CPU times (time.process_time), so other load on the machine does not inflate them.
+Profiling itself slows Python code down (roughly 1.5-2x, more for many small calls): use it to
+see where time goes, and the plain benchmark for the numbers.
 """
 import cProfile
 import glob
