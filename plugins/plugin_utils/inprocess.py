@@ -73,3 +73,21 @@ class InProcessModuleAction(ActionBase):
         data = self._parse_returned_data({"stdout": recorded[-1], "stderr": "", "rc": 0}, PROFILE)
         remove_internal_keys(data)
         return data
+
+
+def _load_shared_plugins():
+    """Load, in the controller, the filter and test plugins every worker would load again
+    (Ansible's own and this collection's).
+
+    This module is imported when the strategy loads the action classes, before the workers
+    fork, so what it loads here is inherited by every worker (measured: ~20 ms CPU per task
+    and host otherwise).
+    """
+    from ansible.plugins.loader import filter_loader, test_loader
+    for loader in (filter_loader, test_loader):
+        for _plugin in loader.all(class_only=True):
+            pass
+    filter_loader.get("ocerra.acumatica.site_outcome")
+
+
+_load_shared_plugins()
