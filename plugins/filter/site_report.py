@@ -65,7 +65,7 @@ def _first_line(text, limit=400):
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _error(result):
+def error_message(result):
     """A failed result's message, with the entity's last status when it has one."""
     if not isinstance(result, dict):
         return None
@@ -145,7 +145,7 @@ def _erp_view(site, erp, reset, read=None):
         "password_change_pending": bool(_ran(erp) and erp.get("password_change_pending")),
         "actions": [a for r in runs for a in (r.get("actions") or [])],
         "user": {k: user.get(k) for k in keep if k in user},
-        "error": next((_error(r) for r in runs if r.get("failed")), None),
+        "error": next((error_message(r) for r in runs if r.get("failed")), None),
     }
 
 
@@ -218,7 +218,7 @@ def site_outcome(data):
         "Found nothing wrong in the API user or the entities' last status. " if findings is not None else "")
     failure = data.get("failure") or {}
     failed_result = failure.get("result") if isinstance(failure, dict) else None
-    why = _error(failed_result) or "failed"
+    why = error_message(failed_result) or "failed"
 
     if stage is None:
         entity_changed = any(v["changed"] for v in views.values())
@@ -365,9 +365,9 @@ def observed_outcome(data):
     erp_view = _erp_view(site, None, None, read_erp)
     failure = data.get("failure")
     if failure or _failed(read_erp) or _failed(read_entities):
-        why = _error(read_erp if _failed(read_erp) else read_entities if _failed(read_entities)
+        why = error_message(read_erp if _failed(read_erp) else read_entities if _failed(read_entities)
                      else (failure or {}).get("result"))
-        erp_view["error"] = _error(read_erp) if _failed(read_erp) else None
+        erp_view["error"] = error_message(read_erp) if _failed(read_erp) else None
         return _entry("failed", "Could not read the site's state: %s." % why, erp_view, views)
     user = (read_erp or {}).get("user") or {}
     found = restore_findings(user, connections, data.get("declared"))
@@ -402,7 +402,7 @@ def endpoint_outcome(data):
            "endpoint": (result or {}).get("endpoint"), "digest": (result or {}).get("digest"),
            "published_digest": (result or {}).get("published_digest"), "error": None}
     if not _ran(result) or result.get("failed"):
-        erp["error"] = _error(result) or _error((data.get("failure") or {}).get("result"))
+        erp["error"] = error_message(result) or error_message((data.get("failure") or {}).get("result"))
         return _entry("failed", "Publishing the User endpoint failed: %s." % erp["error"], erp, {})
     if result.get("changed") and not data.get("publish_allowed", True):
         return _entry("failed", "%s is not published with this release's digest %s (published: %s) and "
@@ -423,10 +423,15 @@ def endpoint_outcome(data):
 # ---- the run's report ------------------------------------------------------------------------
 def site_report(hostvars, hosts, playbook="provision", check_mode=False, fact="toolkit_site"):
     """{"sites": {host: entry}, "generated": ISO 8601 UTC, "playbook", "check_mode"} for every
-    host of the play; a host without an entry (it stopped outside the site's block) is failed."""
+    host of the play; a host without an entry (it stopped outside the site's block) is failed.
+    A site that site_ensure left with nothing to do has its entry in the registered result
+    (`toolkit_check.site`, provision.yml) instead of the fact."""
     sites = {}
     for host in hosts:
-        entry = (hostvars.get(host) or {}).get(fact)
+        variables = hostvars.get(host) or {}
+        entry = variables.get(fact)
+        if entry is None:
+            entry = (variables.get("toolkit_check") or {}).get("site")
         if not isinstance(entry, dict) or entry.get("status") not in STATUSES:
             entry = {"status": "failed", "reason": "The run stopped for this site before its outcome was "
                      "recorded; see the task that failed above.", "erp": {}, "entities": {}}

@@ -33,11 +33,23 @@ class InProcessModuleAction(ActionBase):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         module_name = self._task.resolved_action or self._task.action
-        if not self._in_process_allowed(task_vars):
-            return merge_hash(result, self._execute_module(module_name=module_name, task_vars=task_vars))
-        args = dict(self._task.args)
-        self._update_module_args(module_name, args, task_vars)
-        return merge_hash(result, self._run_in_process(module_name, args))
+        return merge_hash(result, self._run_module(module_name, dict(self._task.args), task_vars))
+
+    def _run_module(self, module_name, args, task_vars, check_mode=None, diff=None):
+        """The module's result for these arguments, in process when allowed; check_mode and
+        diff, when given, override the task's for this one run."""
+        saved = self._task.check_mode, self._task.diff
+        try:
+            if check_mode is not None:
+                self._task.check_mode = check_mode
+            if diff is not None:
+                self._task.diff = diff
+            if not self._in_process_allowed(task_vars):
+                return self._execute_module(module_name=module_name, module_args=args, task_vars=task_vars)
+            self._update_module_args(module_name, args, task_vars)
+            return self._run_in_process(module_name, args)
+        finally:
+            self._task.check_mode, self._task.diff = saved
 
     def _in_process_allowed(self, task_vars):
         local = self._connection.transport in ("local", "ansible.builtin.local")

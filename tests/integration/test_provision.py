@@ -56,6 +56,24 @@ def test_second_run_changes_nothing_and_sends_no_write(site):
     assert "API user OcerraAPI in sync; 3 of 3 entities Connected." in run.report["sites"]["acme"]["reason"]
 
 
+def test_no_change_run_is_the_same_with_classic_module_execution(site):
+    """site_ensure runs erp_user and ocerra_connection in process; with toolkit_inprocess=false
+    they run as normal module processes, with the same outcome and requests."""
+    assert site.provision().rc == 0
+    before = site.writes()
+    inproc = site.provision("-vvv")
+    classic = site.provision("-vvv", "-e", "toolkit_inprocess=false")
+    assert inproc.rc == classic.rc == 0, classic
+    assert "AnsiballZ_erp_user" not in inproc.out and "AnsiballZ_ocerra_connection" not in inproc.out
+    assert "AnsiballZ_erp_user" in classic.out and "AnsiballZ_ocerra_connection" in classic.out
+    assert site.writes() == before
+    for run in (inproc, classic):  # the verification sign-in of each run moves last_login on
+        for entry in run.report["sites"].values():
+            assert entry["erp"]["user"].pop("last_login")
+    assert classic.report["sites"] == inproc.report["sites"]
+    assert classic.statuses() == {"acme": "ok", "bravo": "ok", "charlie": "ok"}
+
+
 def test_check_mode_on_fresh_sites_writes_nothing_and_shows_the_plan(site):
     run = site.provision("--check", "--diff")
     assert run.rc == 0, run
