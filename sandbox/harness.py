@@ -22,7 +22,10 @@ from sandbox.ocerra.routes import create_app as ocerra_app
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr: the sandbox keeps its own request log."""
+    """No access log on stderr: the sandbox keeps its own request log. HTTP/1.1 keeps a
+    client's connection open between requests, as IIS and Ocerra's servers do."""
+
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, *args, **kwargs):
         pass

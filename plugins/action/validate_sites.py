@@ -9,6 +9,11 @@ untemplated host variables, so no lookup runs and nothing touches the network.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.parsing.vault import EncryptedString
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils import site_validation as sv
@@ -35,6 +40,7 @@ class ActionModule(ActionBase):
         # raw_get: the variables as written (vault values decrypt on access, templates stay
         # text), so validation never runs a lookup.
         raw = {str(h): hostvars.raw_get(h) for h in hosts}
+        _decrypt_ahead(raw)
         folders = sorted({str(v["inventory_dir"]) for v in raw.values() if v.get("inventory_dir")})
         scans = [sv.InventoryScan(folder) for folder in folders]
         errors, unchecked = sv.validate_inventory(raw, scans, decrypt=str, all_files=False)
@@ -50,3 +56,32 @@ class ActionModule(ActionBase):
         else:
             result["msg"] = "%d site(s) valid" % len(raw)
         return result
+
+
+def _vaulted(value):
+    if isinstance(value, EncryptedString):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _vaulted(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _vaulted(item)
+
+
+def _decrypt(value):
+    try:
+        str(value)  # the value keeps its plaintext
+    except Exception:  # noqa: BLE001 - reported by the validation as not checkable
+        pass
+
+
+def _decrypt_ahead(raw):
+    """Decrypt every vaulted site variable on one thread per CPU before the (serial) checks: the key
+    derivation of each value (PBKDF2, most of the validation's time over hundreds of sites)
+    releases the GIL, and this task runs alone (run_once)."""
+    values = list({id(v): v for variables in raw.values() for name, value in variables.items()
+                   if str(name).startswith(sv.PREFIXES) for v in _vaulted(value)}.values())
+    if len(values) > 1:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            list(pool.map(_decrypt, values))
