@@ -89,7 +89,8 @@ class InProcessModuleAction(ActionBase):
 
 def _load_shared_plugins():
     """Load, in the controller, the filter and test plugins every worker would load again
-    (Ansible's own and this collection's).
+    (Ansible's own and this collection's), and the JSON profile the modules' arguments and
+    results go through.
 
     This module is imported when the strategy loads the action classes, before the workers
     fork, so what it loads here is inherited by every worker (measured: ~20 ms CPU per task
@@ -100,6 +101,8 @@ def _load_shared_plugins():
         for _plugin in loader.all(class_only=True):
             pass
     filter_loader.get("ocerra.acumatica.site_outcome")
+    for direction in (Direction.CONTROLLER_TO_MODULE, Direction.MODULE_TO_CONTROLLER):
+        get_module_encoder(PROFILE, direction)  # imports the serialization profile's modules
 
 
 _load_shared_plugins()

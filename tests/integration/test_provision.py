@@ -61,9 +61,12 @@ def test_no_change_run_is_the_same_with_classic_module_execution(site):
     they run as normal module processes, with the same outcome and requests."""
     assert site.provision().rc == 0
     before = site.writes()
-    inproc = site.provision("-vvv")
-    classic = site.provision("-vvv", "-e", "toolkit_inprocess=false")
+    no_tls_check = '{"erp_validate_certs": false}'  # erp_user warns: its warning must reach the output
+    inproc = site.provision("-vvv", "-e", no_tls_check)
+    classic = site.provision("-vvv", "-e", no_tls_check, "-e", "toolkit_inprocess=false")
     assert inproc.rc == classic.rc == 0, classic
+    for run in (inproc, classic):
+        assert "[WARNING]: TLS certificate verification is off for MYOB Acumatica" in run.out
     assert "AnsiballZ_erp_user" not in inproc.out and "AnsiballZ_ocerra_connection" not in inproc.out
     assert "AnsiballZ_erp_user" in classic.out and "AnsiballZ_ocerra_connection" in classic.out
     assert site.writes() == before
