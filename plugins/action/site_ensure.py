@@ -7,13 +7,15 @@ It runs erp_user (password change deferred) and one check-mode ocerra_connection
 entity exactly as roles/api_user/tasks/ensure.yml and roles/ocerra_entities/tasks/probe.yml
 do, with the options taken from the site's variables (plugin_utils/site_args.py) instead of
 one templated argument each, and, when nothing is left to change, the site's outcome by the
-site_report filter's own rules. A no-change run then costs each site one task.
+site_report filter's own rules, kept for the report in the run's spool
+(plugin_utils/report_spool.py) rather than in the registered result. A no-change run then
+costs each site one task.
 """
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ocerra.acumatica.plugins.filter import site_report as sr
 from ansible_collections.ocerra.acumatica.plugins.modules import erp_user, ocerra_connection  # noqa: F401 (see erp_user.py)
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_args
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report_spool, site_args
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.inprocess import InProcessModuleAction
 
 
@@ -49,7 +51,13 @@ class ActionModule(InProcessModuleAction):
         elif erp.get("password_updated") or sr.entities_to_connect(probe["results"]):
             result["next"] = "connect"
         else:
-            result.update(next="done", site=self._outcome(site, entities, erp, probe))
+            entry = self._outcome(site, entities, erp, probe)
+            result.update(next="done", status=entry["status"])
+            host = task_vars.get("inventory_hostname")
+            if host and report_spool.available():
+                report_spool.write(host, entry)
+            else:
+                result["site"] = entry
             return result
         result.update(erp=erp, probe=probe)
         return result

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report_spool
+
 DOCUMENTATION = r"""
 name: site_report
 short_description: Site outcomes and the run report of the toolkit's playbooks
@@ -421,17 +423,20 @@ def endpoint_outcome(data):
 
 
 # ---- the run's report ------------------------------------------------------------------------
-def site_report(hostvars, hosts, playbook="provision", check_mode=False, fact="toolkit_site"):
+def site_report(hostvars, hosts, playbook="provision", check_mode=False, fact="toolkit_site", registered=None):
     """{"sites": {host: entry}, "generated": ISO 8601 UTC, "playbook", "check_mode"} for every
     host of the play; a host without an entry (it stopped outside the site's block) is failed.
-    A site that site_ensure left with nothing to do has its entry in the registered result
-    (`toolkit_check.site`, provision.yml) instead of the fact."""
+    `registered` names the registered result of ocerra.acumatica.site_ensure (provision.yml):
+    a site it left with nothing to do has its entry there or in the run's report spool, not
+    in the fact."""
     sites = {}
     for host in hosts:
         variables = hostvars.get(host) or {}
-        entry = variables.get(fact)
-        if entry is None:
-            entry = (variables.get("toolkit_check") or {}).get("site")
+        check = variables.get(registered) if registered else None
+        if isinstance(check, dict) and check.get("next") == "done":
+            entry = check.get("site") or report_spool.read(host)
+        else:
+            entry = variables.get(fact)
         if not isinstance(entry, dict) or entry.get("status") not in STATUSES:
             entry = {"status": "failed", "reason": "The run stopped for this site before its outcome was "
                      "recorded; see the task that failed above.", "erp": {}, "entities": {}}

@@ -22,9 +22,9 @@ description:
   - Takes no options. It reads the host's variables of C(schemas/site.schema.json) (C(erp_*),
     C(api_user_*), C(ocerra_*)) directly, with the schema's defaults for unset ones, and
     templates each one it uses; validate them first with M(ocerra.acumatica.validate_sites).
-  - Says what the site still needs in RV(next). When that is nothing, it also returns the
-    site's outcome (RV(site)) as the role C(ocerra.acumatica.site_report)'s C(outcome) would
-    record it.
+  - Says what the site still needs in RV(next). When that is nothing, it also records the
+    site's outcome (RV(site)) as the role C(ocerra.acumatica.site_report)'s C(outcome) would,
+    for that role's C(summary).
 author: Ocerra Acumatica toolkit team
 version_added: 0.1.0
 extends_documentation_fragment:
@@ -79,9 +79,19 @@ next:
   returned: always
   type: str
   sample: done
-site:
-  description: The site's outcome, as the site_report role's C(outcome) records it.
+status:
+  description: The site's status, V(ok) or V(changed), when nothing is left to do.
   returned: when RV(next=done)
+  type: str
+  sample: ok
+site:
+  description:
+    - The site's outcome, as the site_report role's C(outcome) records it.
+    - Normally kept out of the registered result, in the run's report spool on the controller
+      (read by the site_report role's C(summary) with C(toolkit_report_registered)), so that
+      memory does not grow with the number of sites; returned here only when the action runs
+      in a process that did not inherit the spool.
+  returned: when RV(next=done) and the spool is not available
   type: dict
   contains:
     status:

@@ -22,6 +22,8 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 from ansible.vars.clean import remove_internal_keys
 
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report_spool
+
 PROFILE = "legacy"  # the serialization profile AnsiballZ uses for AnsibleModule modules
 
 
@@ -89,8 +91,8 @@ class InProcessModuleAction(ActionBase):
 
 def _load_shared_plugins():
     """Load, in the controller, the filter and test plugins every worker would load again
-    (Ansible's own and this collection's), and the JSON profile the modules' arguments and
-    results go through.
+    (Ansible's own and this collection's) and the JSON profile the modules' arguments and
+    results go through; and create the run's report spool (report_spool.py).
 
     This module is imported when the strategy loads the action classes, before the workers
     fork, so what it loads here is inherited by every worker (measured: ~20 ms CPU per task
@@ -101,6 +103,7 @@ def _load_shared_plugins():
         for _plugin in loader.all(class_only=True):
             pass
     filter_loader.get("ocerra.acumatica.site_outcome")
+    report_spool.start()
     for direction in (Direction.CONTROLLER_TO_MODULE, Direction.MODULE_TO_CONTROLLER):
         get_module_encoder(PROFILE, direction)  # imports the serialization profile's modules
 

@@ -67,6 +67,8 @@ def test_no_change_run_is_the_same_with_classic_module_execution(site):
     assert inproc.rc == classic.rc == 0, classic
     for run in (inproc, classic):
         assert "[WARNING]: TLS certificate verification is off for MYOB Acumatica" in run.out
+        # Each site's outcome went to the run's report spool, not into the registered result.
+        assert run.out.count('"next": "done"') == 3 and '"site": {' not in run.out
     assert "AnsiballZ_erp_user" not in inproc.out and "AnsiballZ_ocerra_connection" not in inproc.out
     assert "AnsiballZ_erp_user" in classic.out and "AnsiballZ_ocerra_connection" in classic.out
     assert site.writes() == before

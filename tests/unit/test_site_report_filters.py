@@ -205,3 +205,22 @@ def test_the_report_lists_every_host_and_a_host_without_outcome_is_failed():
     lines = sr.report_lines(report)
     assert lines[0].split() == ["a", "ok", "fine"] and lines[1].split()[:2] == ["b", "failed"]
     assert lines[2] == "2 site(s): 1 ok, 0 changed, 0 degraded, 1 failed"
+
+
+def test_sites_site_ensure_finished_come_from_its_result_or_the_spool_not_a_stale_fact(monkeypatch):
+    entry = {"status": "ok", "reason": "in sync", "erp": {}, "entities": {}}
+    stale = {"status": "failed", "reason": "an earlier play", "erp": {}, "entities": {}}
+    spooled = {"c": {**entry, "reason": "spooled"}}
+    monkeypatch.setattr(sr.report_spool, "read", spooled.get)
+    hostvars = {
+        "a": {"toolkit_check": {"next": "done", "site": entry}, "toolkit_site": stale},
+        "b": {"toolkit_check": {"next": "connect"}, "toolkit_site": entry},    # changed, then recorded
+        "c": {"toolkit_check": {"next": "done", "status": "ok"}},               # entry in the spool
+        "d": {"toolkit_check": {"next": "done", "status": "ok"}},               # nothing spooled: failed
+    }
+    report = sr.site_report(hostvars, ["a", "b", "c", "d"], registered="toolkit_check")
+    assert {h: e["reason"] for h, e in report["sites"].items() if h != "d"} == {
+        "a": "in sync", "b": "in sync", "c": "spooled"}
+    assert report["sites"]["d"]["status"] == "failed"
+    # Without `registered` (the other playbooks), only the fact counts.
+    assert sr.site_report(hostvars, ["a"])["sites"]["a"] == stale
