@@ -83,7 +83,9 @@ def main():
             os.replace(tmp, path)
         except OSError as exc:
             module.fail_json(msg="Cannot write the report to %s: %s" % (path, exc.strerror or exc))
-    module.exit_json(changed=changed, path=path)
+    # The invocation echoes only the path: the report (about 1 KB per site) would otherwise
+    # travel back to the controller with the result and stay in its memory.
+    module.exit_json(changed=changed, path=path, invocation={"module_args": {"path": path}})
 
 
 if __name__ == "__main__":
