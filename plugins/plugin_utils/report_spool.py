@@ -7,7 +7,8 @@ grow with the number of sites beyond Ansible's own. Instead, site_ensure writes 
 of a site with nothing left to do to a file in a directory the controller creates when it
 loads the collection's action plugins (before any worker forks, so every worker of the run
 inherits the same directory), and the report reads it back. The directory is private
-(mkdtemp, 0700) and removed when the controller exits. In a process that did not inherit it
+(mkdtemp, 0700) and removed when the controller exits (a controller killed by a signal
+leaves it in the temporary folder; it holds no secret). In a process that did not inherit it
 (an action loaded only in a worker), `available()` is false and the entry stays in the
 registered result.
 """
