@@ -267,3 +267,18 @@ def test_an_admin_refused_by_the_erp_fails_that_site_once_without_retrying(site)
     assert reason.startswith("The ERP step failed: Signing in to MYOB Acumatica") and "invalid credentials" in reason
     assert site.sandbox.erp.counters()["bravo/BravoLive"]["failed_signins"] == 1      # never retried
     assert not any(s["hasPassword"] for s in site.connections("bravo").values())
+
+
+def test_an_entity_read_failing_fails_the_site_without_a_write_and_says_which(sandbox, site):
+    assert site.provision().rc == 0
+    before = site.writes()
+    sandbox.ocerra.faults.add("status", path=SETTINGS_PATH, method="GET", count=None, status=403)
+    run = site.provision()
+    assert run.rc != 0, run
+    assert run.statuses() == {"acme": "failed", "bravo": "failed", "charlie": "failed"}
+    reason = run.report["sites"]["bravo"]["reason"]
+    assert reason.startswith("Reading the Ocerra entities failed: %s: " % ENTITIES["bravo"][0]), reason
+    assert "Nothing was left half-done" in reason
+    assert site.writes() == before
+    sandbox.ocerra.faults.clear()
+    assert site.provision().statuses() == {"acme": "ok", "bravo": "ok", "charlie": "ok"}
