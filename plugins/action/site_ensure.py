@@ -36,7 +36,7 @@ class ActionModule(InProcessModuleAction):
             result.update(failed=True, msg=erp.get("msg"), erp=erp, next="failed")
             return result
 
-        entities = sr.without_secrets(site.get("ocerra_entities") or [])
+        entities = site.get("ocerra_entities") or []
         push = bool(erp.get("password_updated") or erp.get("password_change_pending"))
         probe = {"results": [] if push else [self._read_entity(result, site, entity, task_vars) for entity in entities],
                  "changed": False, "msg": "All items completed"}

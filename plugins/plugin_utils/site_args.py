@@ -8,6 +8,7 @@ argument costs a Jinja compilation per option, host and loop item, which was mos
 time of a no-change run over many sites. tests/unit/test_site_args.py renders those role
 tasks with Ansible and checks that both give the same options.
 """
+from ansible_collections.ocerra.acumatica.plugins.filter.site_report import without_secrets
 from ansible_collections.ocerra.acumatica.plugins.module_utils.site_validation import load_schema
 
 # erp_user option <- site variable (ensure.yml)
@@ -48,18 +49,13 @@ def site_variables(task_vars, template):
     for name in VARIABLES & task_vars.keys():
         value = task_vars[name]
         if name == "ocerra_entities":
-            value = without_passwords(template(without_passwords(value)))
+            if isinstance(value, list):  # a list as written: drop passwords before templating
+                value = without_secrets(value)
+            value = without_secrets(template(value))
         else:
             value = template(value)
         site[name] = value
     return site
-
-
-def without_passwords(entities):
-    """The entities without their `password` (a template string is left for the templar)."""
-    if not isinstance(entities, list):
-        return entities
-    return [{k: v for k, v in e.items() if k != "password"} if isinstance(e, dict) else e for e in entities]
 
 
 def erp_user_args(site, defer_password_change):
