@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -272,10 +273,7 @@ def _outcomes(report: Path) -> dict:
         sites = json.loads(report.read_text(encoding="utf-8")).get("sites", {})
     except (OSError, ValueError):
         return {}
-    counts = {}
-    for entry in sites.values():
-        counts[entry.get("status")] = counts.get(entry.get("status"), 0) + 1
-    return counts
+    return dict(Counter(entry.get("status") for entry in sites.values()))
 
 
 # ---- the floor ---------------------------------------------------------------------------

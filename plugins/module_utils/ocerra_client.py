@@ -18,7 +18,7 @@ from urllib.parse import quote, quote_plus
 
 from .errors import ApiError, ToolkitError
 from .http import HttpSeam
-from .module_kit import ocerra_connection_spec
+from .module_kit import ocerra_connection_spec, require_values
 
 SETTINGS = "api/Acumatica/Settings"
 CONNECTION_TEST = "api/Acumatica/Connection/Test"
@@ -112,12 +112,14 @@ class OcerraClient:
         self._names = {}
 
     @classmethod
-    def from_params(cls, params, *, check_mode=False, warn=None):
-        return cls(params["ocerra_url"], params["ocerra_username"], params["ocerra_password"],
-                   selection=params["ocerra_client_selection"],
-                   validate_certs=params["ocerra_validate_certs"], ca_path=params["ocerra_ca_path"],
-                   timeout=params["timeout"], retry_timeout=params["retry_timeout"],
-                   check_mode=check_mode, warn=warn)
+    def from_module(cls, module):
+        require_values(module, ("ocerra_url", "ocerra_username", "ocerra_password"))
+        p = module.params
+        return cls(p["ocerra_url"], p["ocerra_username"], p["ocerra_password"],
+                   selection=p["ocerra_client_selection"],
+                   validate_certs=p["ocerra_validate_certs"], ca_path=p["ocerra_ca_path"],
+                   timeout=p["timeout"], retry_timeout=p["retry_timeout"],
+                   check_mode=module.check_mode, warn=module.warn)
 
     def close(self):
         self.http.close()

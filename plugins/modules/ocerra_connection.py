@@ -173,7 +173,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import require_values, run
+from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import run
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra_client import OcerraClient, argument_spec
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra_reconcile import MANAGED, ensure_connection
 
@@ -198,8 +198,7 @@ def main():
                            mutually_exclusive=[("client_id", "client_name")],
                            required_one_of=[("client_id", "client_name")],
                            required_if=[("push_password", True, ("password",))])
-    require_values(module, ("ocerra_url", "ocerra_username", "ocerra_password"))
-    client = OcerraClient.from_params(module.params, check_mode=module.check_mode, warn=module.warn)
+    client = OcerraClient.from_module(module)
 
     def body(m):
         p = m.params

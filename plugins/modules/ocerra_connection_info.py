@@ -91,7 +91,7 @@ unreadable:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import require_values, run
+from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import run
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra_client import (
     OcerraClient, OcerraForbidden, argument_spec)
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra_reconcile import public, same_values
@@ -103,8 +103,7 @@ def main():
     spec = argument_spec()
     spec.update({name: dict(type="str") for name in FILTERS})
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    require_values(module, ("ocerra_url", "ocerra_username", "ocerra_password"))
-    client = OcerraClient.from_params(module.params, check_mode=module.check_mode, warn=module.warn)
+    client = OcerraClient.from_module(module)
 
     def body(m):
         wanted = {k: m.params[k] for k in FILTERS if m.params[k] is not None}

@@ -89,7 +89,7 @@ class InProcessModuleAction(ActionBase):
         return data
 
 
-def _load_shared_plugins():
+def _prepare_before_fork():
     """Load, in the controller, the filter and test plugins every worker would load again
     (Ansible's own and this collection's) and the JSON profile the modules' arguments and
     results go through; and create the run's report spool (report_spool.py).
@@ -108,4 +108,4 @@ def _load_shared_plugins():
         get_module_encoder(PROFILE, direction)  # imports the serialization profile's modules
 
 
-_load_shared_plugins()
+_prepare_before_fork()

@@ -1,4 +1,4 @@
-"""module_kit: the guard against null secrets and the set/diff helpers."""
+"""module_kit: the guard against null secrets and the diff helper."""
 import pytest
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import (
