@@ -1,6 +1,6 @@
 # Copyright: Ocerra Acumatica toolkit team
 # MIT License (see galaxy.yml)
-"""Options shared by the Ocerra modules (module_utils.ocerra_client.argument_spec)."""
+"""Options shared by the Ocerra modules (module_utils.ocerra.client.argument_spec)."""
 
 
 class ModuleDocFragment:
@@ -64,6 +64,6 @@ options:
     default: 60
 notes:
   - Ocerra publishes no API for its MYOB Acumatica settings. The paths these modules use are
-    assumptions kept in one adapter (C(plugins/module_utils/ocerra_client.py)); see
+    assumptions kept in one adapter (C(plugins/module_utils/ocerra/client.py)); see
     C(docs/ocerra-adapter.md).
 """

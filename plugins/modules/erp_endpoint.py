@@ -86,9 +86,9 @@ publish_log:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ocerra.acumatica.plugins.module_utils import user_endpoint as ue
-from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica_client import AcumaticaClient
-from ansible_collections.ocerra.acumatica.plugins.module_utils.endpoint_install import ensure_published
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import endpoint as ue
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import AcumaticaClient
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.endpoint import ensure_published
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import (
     acumatica_connection_spec, run)
 

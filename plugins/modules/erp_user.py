@@ -235,32 +235,23 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica_client import AcumaticaClient
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import user_fields
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import AcumaticaClient
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user import manage_user
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import (
     acumatica_connection_spec, run)
 from ansible_collections.ocerra.acumatica.plugins.module_utils.password_policy import (
     describe, unmet_requirements)
-from ansible_collections.ocerra.acumatica.plugins.module_utils.user_manager import manage_user
 
 
 def argument_spec():
     spec = acumatica_connection_spec()
+    spec.update(user_fields.option_spec())   # login, the managed fields and password
     spec.update(
-        login=dict(type="str", default="OcerraAPI"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        email=dict(type="str"),
-        first_name=dict(type="str"),
-        last_name=dict(type="str"),
-        user_type=dict(type="str"),
-        roles=dict(type="list", elements="str"),
         roles_mode=dict(type="str", choices=["exact", "additive"], default="exact"),
-        licence_types=dict(type="list", elements="str"),
-        password=dict(type="str", no_log=True),
         update_password=dict(type="str", choices=["always", "on_create", "when_changed"],
                              default="when_changed", no_log=False),
-        password_never_expires=dict(type="bool", no_log=False),
-        enabled=dict(type="bool"),
-        allowed_sessions=dict(type="int"),
         publish_endpoint=dict(type="bool", default=False),
         publish_timeout=dict(type="int", default=900),
         defer_password_change=dict(type="bool", default=False, no_log=False),

@@ -74,8 +74,8 @@ user:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica_client import AcumaticaClient
-from ansible_collections.ocerra.acumatica.plugins.module_utils.erp_user_state import view
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import AcumaticaClient
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user import view
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import (
     acumatica_connection_spec, run)
 

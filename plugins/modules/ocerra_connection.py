@@ -174,8 +174,8 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import run
-from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra_client import OcerraClient, argument_spec
-from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra_reconcile import MANAGED, ensure_connection
+from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import OcerraClient, argument_spec
+from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import MANAGED, ensure_connection
 
 
 def main():

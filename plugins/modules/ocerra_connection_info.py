@@ -92,9 +92,9 @@ unreadable:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import run
-from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra_client import (
-    OcerraClient, OcerraForbidden, argument_spec)
-from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra_reconcile import public, same_values
+from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import OcerraClient, argument_spec
+from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.errors import OcerraForbidden
+from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import public, same_values
 
 FILTERS = ("erp_url", "tenant", "login")
 

@@ -1,8 +1,8 @@
 """erp_endpoint in-process against the sandbox: publish once, then leave it alone."""
 import pytest
 
-from ansible_collections.ocerra.acumatica.plugins.module_utils import user_endpoint as ue
-from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica_client import AcumaticaClient
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import endpoint as ue
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import AcumaticaClient
 from tests.modules.erp_support import ADMIN_PW
 
 FAST = {"customization": {"publish_polls": 1}}

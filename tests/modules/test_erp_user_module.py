@@ -39,7 +39,7 @@ def test_check_mode_writes_nothing_and_predicts_the_real_runs_diff(erp):
     real = erp.run(**desired)
     assert predicted["diff"] == real["diff"] and predicted["actions"] == real["actions"]
     assert predicted["changed"] and (predicted["updated"], predicted["password_updated"]) == (True, True)
-    assert real["actions"] == ["unlocked", "password_reset", "email_changed", "first_name_changed",
+    assert real["actions"] == ["unlocked", "password_reset", "first_name_changed", "email_changed",
                                "password_never_expires_changed", "force_password_change_cleared",
                                "roles_added: AR Clerk", "roles_removed: GL Clerk"]
     assert real["diff"]["after"]["password"] == "(changed)" and real["diff"]["before"]["locked"] is True
@@ -236,12 +236,12 @@ def test_api_login_limit_is_retried_within_the_budget_then_reported(erp, form):
 
 
 def test_every_exit_path_signs_out_even_an_unexpected_exception(erp, monkeypatch):
-    from ansible_collections.ocerra.acumatica.plugins.module_utils import user_manager
+    from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import user as user_manager
     erp.seed(api_user())
     erp.sandbox.erp.faults.add("status", path="/User/OcerraAPI$", status=200, body="<html>proxy</html>")
     result = erp.run(**DESIRED)
     assert result["failed"] and "not JSON" in result["msg"]
-    monkeypatch.setattr(user_manager.us, "plan_present", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(user_manager, "plan_present", lambda *a, **k: 1 / 0)
     result = erp.run(**DESIRED)
     assert result["failed"] and "ZeroDivisionError" in result["msg"] and "toolkit bug" in result["msg"]
     assert erp.user_counters("admin")["signins"] == 2   # the fixture checks every sign-in was signed out

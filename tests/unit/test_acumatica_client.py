@@ -1,8 +1,8 @@
 """AcumaticaClient against the sandbox: sessions, TLS, retries, probes, no secret in errors."""
 import pytest
 
-from ansible_collections.ocerra.acumatica.plugins.module_utils import acumatica_errors as ae
-from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica_client import PROBE_OK, AcumaticaClient
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import errors as ae
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import PROBE_OK, AcumaticaClient
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError, TransportError
 from sandbox import Sandbox
 from tests.modules.erp_support import ADMIN_PW, API_PW, SITE, api_user, erp_seed

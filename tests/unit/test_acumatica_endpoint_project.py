@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
-from ansible_collections.ocerra.acumatica.plugins.module_utils import user_endpoint as ue
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import endpoint as ue
 
 NS = "{http://www.acumatica.com/entity/maintenance/5.31}"
 COMMITTED = Path(__file__).resolve().parents[2] / "customization" / "UserAdmin" / "project.xml"

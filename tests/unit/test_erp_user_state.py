@@ -1,8 +1,8 @@
 """The user field table and plan engine: None = unmanaged, sets for roles, one plan for both modes."""
 import pytest
 
-from ansible_collections.ocerra.acumatica.plugins.module_utils import acumatica_errors as ae
-from ansible_collections.ocerra.acumatica.plugins.module_utils import erp_user_state as us
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import errors as ae
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import user as us
 
 FULL, LIMITED = "Full User (Full API)", "Limited API"
 

@@ -6,9 +6,9 @@ from urllib.parse import quote
 import pytest
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ApiError, CheckModeViolation
-from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra_client import (
-    OcerraAuthError, OcerraClient, OcerraForbidden, OcerraNotFound, OcerraRejected,
-    OcerraServerError, WrongClient)
+from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import OcerraClient
+from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.errors import (
+    OcerraAuthError, OcerraForbidden, OcerraNotFound, OcerraRejected, OcerraServerError, WrongClient)
 
 A = "11111111-1111-1111-1111-111111111111"
 B = "22222222-2222-2222-2222-222222222222"

@@ -2,7 +2,7 @@
 import pytest
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
-from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra_reconcile import (
+from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import (
     ConnectionFailed, ensure_connection, password_diff, plan, predict, same_values, status_is_stale)
 
 CID = "11111111-1111-1111-1111-111111111111"

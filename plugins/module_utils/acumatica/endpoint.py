@@ -1,11 +1,17 @@
-"""The toolkit's own contract endpoint for SM201010 (Users), as one field table.
+"""The toolkit's own contract endpoint for SM201010 (Users): rendered, and published.
 
 Acumatica's Default endpoint has no User entity, so the toolkit ships `UserAdmin/1.0.0` in a
-customization project. This table is the source of truth: it renders the project's
-`project.xml` (the XmlSerializer form Acumatica imports, namespace entity/maintenance/5.31),
-builds the ZIP in memory and gives the digest kept in the project description, so a site
-can be compared with this release without downloading anything else. Module files travel
-through AnsiballZ, which ships only python module_utils, hence python and not a data file.
+customization project. The User's field table (user_fields.py) and the actions below render
+the project's `project.xml` (the XmlSerializer form Acumatica imports, namespace
+entity/maintenance/5.31); the ZIP is built in memory and its digest is kept in the project
+description, so a site can be compared with this release without downloading anything else.
+Module files travel through AnsiballZ, which ships only python module_utils, hence python
+and not a data file.
+
+`ensure_published()` installs it on a tenant idempotently: the published project is compared
+by that digest (read back with getProject, because getPublished can list a project whose
+content vanished); only a different or missing digest imports and publishes, and check mode
+never publishes.
 
 View names marked "assumed" are open questions of the reference (§5.2, §5.3): the first
 real tenant settles them, and a change here changes the digest, so sites get republished.
@@ -16,41 +22,15 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 
+from . import errors as ae
+from .user_fields import DETAILS, SCALARS, USER_VIEW
+
 ENDPOINT = "UserAdmin"
 VERSION = "1.0.0"
 PROJECT = "OcerraUserAdmin"  # the Customization API refuses names with '-' or '_'
 SCREEN = "SM201010"
 NAMESPACE = "http://www.acumatica.com/entity/maintenance/5.31"
 PRODUCT_VERSION = "22.200"  # the Customization REST API exists from 2022 R2
-USER_VIEW = "UserList"
-
-# (contract field, type); every scalar maps to the same-named DAC field of UserList.
-USER_FIELDS = (
-    ("Username", "StringValue"),
-    ("FirstName", "StringValue"),
-    ("LastName", "StringValue"),
-    ("Email", "StringValue"),
-    ("LoginTypeID", "StringValue"),
-    ("IsApproved", "BooleanValue"),
-    ("GeneratePassword", "BooleanValue"),
-    ("Password", "StringValue"),
-    ("PasswordNeverExpires", "BooleanValue"),
-    ("PasswordChangeOnNextLogin", "BooleanValue"),
-    ("AllowedSessions", "IntValue"),
-    ("State", "StringValue"),
-    ("LockedOutDate", "DateTimeValue"),
-    ("FailedPasswordAttemptCount", "IntValue"),
-    ("LastLoginDate", "DateTimeValue"),
-)
-
-# (collection field, detail entity, view, ((field, type), ...))
-DETAILS = (
-    ("Roles", "UserRole", "AllowedRoles", (("Rolename", "StringValue"), ("Selected", "BooleanValue"))),
-    # MYOB only; the view name behind the License Types tab is assumed.
-    ("LicenseTypes", "UserLicenseType", "LicenseTypes",
-     (("LicenseType", "StringValue"), ("Selected", "BooleanValue"),
-      ("Description", "StringValue"), ("Available", "IntValue"))),
-)
 
 # (action, parameter view, ((parameter, type), ...)); the parameter view is assumed.
 ACTIONS = (
@@ -79,17 +59,19 @@ def _entity_endpoint():
     endpoint = ET.SubElement(root, "Endpoint", xmlns=NAMESPACE, name=ENDPOINT, version=VERSION,
                              systemContractVersion="4")
     user = ET.SubElement(endpoint, "TopLevelEntity", name="User", screen=SCREEN)
-    fields_el, mappings = _fields_and_mappings(user, USER_FIELDS, USER_VIEW)
-    for collection, detail, view, _ in DETAILS:
-        ET.SubElement(fields_el, "Field", name=collection, type=f"{detail}[]")
-        ET.SubElement(ET.SubElement(mappings, "Mapping", field=collection), "To", object=view, field="")
+    fields_el, mappings = _fields_and_mappings(user, [(f.contract, f.kind) for f in SCALARS], USER_VIEW)
+    for field in DETAILS:
+        ET.SubElement(fields_el, "Field", name=field.contract, type=f"{field.detail.entity}[]")
+        ET.SubElement(ET.SubElement(mappings, "Mapping", field=field.contract), "To",
+                      object=field.detail.view, field="")
     actions = ET.SubElement(user, "Actions")
     for name, view, params in ACTIONS:
         action = ET.SubElement(actions, "Action", name=name, mappedTo=name, isDefault="false")
         if params:
             _fields_and_mappings(action, params, view)
-    for _, detail, view, fields in DETAILS:
-        _fields_and_mappings(ET.SubElement(endpoint, "Detail", name=detail), fields, view)
+    for field in DETAILS:
+        _fields_and_mappings(ET.SubElement(endpoint, "Detail", name=field.detail.entity), field.detail.columns,
+                             field.detail.view)
     return root
 
 
@@ -131,3 +113,42 @@ def digest_of_package(content):
         return None
     found = DIGEST_RE.search(text)
     return found.group(1) if found else None
+
+
+# -- installing it on a tenant ---------------------------------------------------------------
+
+def installed_digest(client):
+    """The digest of the published OcerraUserAdmin project in this tenant, or None."""
+    names = {str(n).casefold() for n in client.published_projects()}
+    if PROJECT.casefold() not in names:
+        return None
+    content = client.get_project(PROJECT)
+    return digest_of_package(content) if content else None
+
+
+def endpoint_listed(client):
+    return (ENDPOINT, VERSION) in client.endpoints()
+
+
+def ensure_published(client, check_mode, *, missing=False):
+    """Make the tenant serve UserAdmin/1.0.0 from this release's project.
+
+    `missing=True` (the caller just got a 404 from the endpoint) skips the comparison and
+    publishes. Returns changed, digest, published_digest (before) and publish_log.
+    """
+    want = digest()
+    have = None
+    if not missing:
+        have = installed_digest(client)
+        if have == want and endpoint_listed(client):
+            return {"changed": False, "digest": want, "published_digest": have, "publish_log": []}
+    if check_mode:
+        return {"changed": True, "digest": want, "published_digest": have, "publish_log": []}
+    client.import_project(PROJECT, description(), project_zip())
+    log = client.publish([PROJECT])
+    if not endpoint_listed(client):
+        raise ae.CustomizationFailed(
+            f"{PROJECT} was published on MYOB Acumatica {client.site}, but GET /entity does not list "
+            f"{ENDPOINT}/{VERSION}. Check Web Service Endpoints (SM207060) in this tenant.",
+            publish_log=log)
+    return {"changed": True, "digest": want, "published_digest": have, "publish_log": log}

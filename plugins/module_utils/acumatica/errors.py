@@ -5,11 +5,10 @@ depending on the build (reference §4), so `classify()` reads the message first 
 status only as a fallback. The errors name the site (URL + tenant) and the user and say what
 to do; they are built from server texts and names only, never from a request.
 """
-import json
 import re
 from urllib.parse import unquote_plus
 
-from .errors import ToolkitError
+from ..errors import ToolkitError
 
 INVALID = "invalid"
 LOCKED = "locked"
@@ -121,19 +120,6 @@ def _field_errors(record, prefix=""):
 def _summary(text, field_errors):
     parts = [f"{path}: {error}" for path, error in field_errors]
     return "; ".join(parts + ([text] if text and not parts else []))[:_MAX_TEXT]
-
-
-def scrub(text, secrets):
-    """Replace every secret, and the encoded forms a server could echo, with ***."""
-    for secret in filter(None, secrets):
-        for form in {secret, json.dumps(secret)[1:-1], _url(secret), _url(secret).replace("%20", "+")}:
-            text = text.replace(form, "***")
-    return text
-
-
-def _url(value):
-    from urllib.parse import quote
-    return quote(value, safe="")
 
 
 class AcumaticaError(ToolkitError):

@@ -10,11 +10,12 @@ import base64
 import time
 from urllib.parse import quote, urljoin
 
-from . import acumatica_errors as ae
-from .errors import RateLimited, ToolkitError, TransportError
-from .http import HttpSeam
-from .module_kit import require_values
-from .user_endpoint import ENDPOINT, ENTITY_PATH, VERSION
+from . import errors as ae
+from ..errors import RateLimited, ToolkitError, TransportError
+from ..http import HttpSeam
+from ..module_kit import require_values
+from ..secrets import Secrets
+from .endpoint import ENDPOINT, ENTITY_PATH, VERSION
 
 SERVICE = "MYOB Acumatica"
 LOGIN = "entity/auth/login"
@@ -46,7 +47,7 @@ class AcumaticaClient:
         self.seam = HttpSeam(url, warn=warn, **self._seam_options)
         self.tenant, self.branch, self.user = tenant, branch, user
         self._password = password
-        self._secrets = {password}
+        self.secrets = Secrets(password)
         self._warn = warn or (lambda _msg: None)
         self._sleep = sleep
         self.poll_interval, self.poll_timeout = poll_interval, poll_timeout
@@ -86,7 +87,7 @@ class AcumaticaClient:
         if 200 <= response.status_code < 300:
             return None
         failure = ae.classify(response)
-        failure.text = ae.scrub(failure.text, self._secrets)
+        failure.text = self.secrets.scrub(failure.text)
         if failure.code == ae.THROTTLED:
             raise ae.RateLimitedSite(
                 f"Signing in to {SERVICE} {self.site} as '{name}' was rate limited (HTTP 429) after "
@@ -126,7 +127,7 @@ class AcumaticaClient:
         Returns PROBE_OK or one of PROBE_OUTCOMES; anything else raises. One probe costs an
         API session for a moment and, when the password is wrong, one failed attempt.
         """
-        self._secrets.add(password)
+        self.secrets.add(password)
         seam = HttpSeam(self.seam.base_url, **self._seam_options)
         try:
             failure = self._sign_in(seam, login, password)
@@ -176,7 +177,7 @@ class AcumaticaClient:
                 status=response.status_code) from None
 
     def error(self, failure, what):
-        failure.text = ae.scrub(failure.text, self._secrets)
+        failure.text = self.secrets.scrub(failure.text)
         if failure.code == ae.FORBIDDEN:
             return ae.forbidden_error(failure, self.site, self.user)
         if failure.code == ae.NOT_LOGGED_IN:
@@ -191,10 +192,6 @@ class AcumaticaClient:
 
     def warn(self, message):
         self._warn(message)
-
-    def remember_secret(self, secret):
-        """Texts the site echoes are scrubbed of this secret too (e.g. the API user's password)."""
-        self._secrets.add(secret)
 
     # -- the User entity --------------------------------------------------------------------
 

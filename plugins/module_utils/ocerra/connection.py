@@ -8,9 +8,9 @@ import time
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from .errors import ToolkitError
-from .module_kit import PASSWORD_PLACEHOLDER, diff_of
-from .ocerra_client import CONNECTED, IDLE, RETRYABLE, STATUS_ADVICE
+from ..errors import ToolkitError
+from ..module_kit import PASSWORD_PLACEHOLDER, diff_of
+from .client import CONNECTED, IDLE, RETRYABLE, STATUS_ADVICE
 
 MANAGED = ("erp_url", "tenant", "branch", "login")
 STORED_PLACEHOLDER = "(stored)"

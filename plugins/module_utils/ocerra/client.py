@@ -11,14 +11,14 @@ ocerra.md §6.1 with the toolkit's own field names:
 A connection is {client_id, client_name, erp_url, tenant, branch, login, has_password,
 enabled, status: {code, message, checked}, updated}, never with a password.
 """
-import base64
-import json
 import time
-from urllib.parse import quote, quote_plus
 
-from .errors import ApiError, ToolkitError
-from .http import HttpSeam
-from .module_kit import ocerra_connection_spec, require_values
+from ..errors import ApiError
+from ..http import HttpSeam
+from ..module_kit import ocerra_connection_spec, require_values
+from ..secrets import Secrets
+from .errors import (OcerraAuthError, OcerraForbidden, OcerraNotFound, OcerraRejected, OcerraServerError,
+                     WrongClient)
 
 SETTINGS = "api/Acumatica/Settings"
 CONNECTION_TEST = "api/Acumatica/Connection/Test"
@@ -51,32 +51,6 @@ STATUS_ADVICE = {
 SELECTIONS = ("auto", "query_param", "switch_call")
 
 
-class OcerraAuthError(ToolkitError):
-    kind = "ocerra_unauthorized"
-
-
-class OcerraForbidden(ToolkitError):
-    kind = "ocerra_forbidden"
-
-
-class OcerraNotFound(ToolkitError):
-    kind = "ocerra_not_found"
-
-
-class OcerraRejected(ToolkitError):
-    kind = "ocerra_rejected"
-
-
-class OcerraServerError(ToolkitError):
-    kind = "ocerra_server_error"
-
-
-class WrongClient(ToolkitError):
-    """Ocerra answered for another client than the one asked for."""
-
-    kind = "ocerra_client_selection"
-
-
 def argument_spec():
     """The shared Ocerra connection options plus how requests choose their client."""
     spec = ocerra_connection_spec()
@@ -104,9 +78,8 @@ class OcerraClient:
         # UTF-8 (RFC 7617's charset, what ASP.NET Core Basic handlers usually decode);
         # requests would send Latin-1 and fail on anything beyond it.
         self.http.session.auth = (username.encode(), password.encode())
-        self._secrets = []
-        self._keep_secret(password)
-        self._keep_secret(base64.b64encode(f"{username}:{password}".encode()).decode())
+        self.secrets = Secrets()
+        self.secrets.add(password, basic_user=username)
         self._current = None       # the client a switch call last selected
         self._accepted = False     # the credentials worked for an earlier request
         self._names = {}
@@ -167,7 +140,7 @@ class OcerraClient:
         if unknown:
             raise ValueError(f"not an Ocerra setting: {sorted(unknown)}")
         if changes.get("password") is not None:
-            self._keep_secret(changes["password"])
+            self.secrets.add(changes["password"])
         body = {FIELDS[k]: v for k, v in changes.items()}
         return self._connection(self._settings_call("PUT", client_id, body))
 
@@ -289,19 +262,9 @@ class OcerraClient:
                     or body.get("message") or "")
         return self.scrub(str(body or "").strip()[:300])
 
-    def _keep_secret(self, value):
-        if value:
-            value = str(value)
-            self._secrets += {value, quote(value, safe=""), quote_plus(value),
-                              json.dumps(value)[1:-1],
-                              json.dumps(value, ensure_ascii=False)[1:-1], base64.b64encode(value.encode()).decode()}
-            self._secrets.sort(key=len, reverse=True)
-
     def scrub(self, text):
         """`text` without any secret this client knows, in any of its encoded forms."""
-        for secret in self._secrets:
-            text = text.replace(secret, "********")
-        return text
+        return self.secrets.scrub(text)
 
     def _connection(self, model):
         cid = _guid(model.get("clientId"))
