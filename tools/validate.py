@@ -127,7 +127,7 @@ def main(argv=None):
     from ansible.plugins.loader import init_plugin_loader
 
     init_plugin_loader([str(ROOT / "collections")])
-    from ansible_collections.ocerra.acumatica.plugins.module_utils import site_validation as sv
+    from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_validation as sv
 
     loader = DataLoader()
     try:

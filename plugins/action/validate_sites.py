@@ -13,22 +13,24 @@ import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible.parsing.vault import EncryptedString
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ocerra.acumatica.plugins.module_utils import site_validation as sv
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_validation as sv
+
+
+ARGUMENT_SPEC = {"hosts": {"type": "list", "elements": "str"}}
 
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     _supports_check_mode = True
-    _VALID_ARGS = frozenset(("hosts",))
+    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        _, args = self.validate_argument_spec(argument_spec={"hosts": {"type": "list", "elements": "str"}})
+        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         hosts = args["hosts"] or task_vars.get("ansible_play_hosts_all") \
             or [task_vars.get("inventory_hostname")]
         hostvars = task_vars["hostvars"]
@@ -59,14 +61,16 @@ class ActionModule(ActionBase):
 
 
 def _vaulted(value):
-    if isinstance(value, EncryptedString):
-        yield value
-    elif isinstance(value, Mapping):
+    """The vaulted values inside `value`: whatever is not a plain YAML type (an EncryptedString
+    on ansible-core 2.19+, an AnsibleVaultEncryptedUnicode before)."""
+    if isinstance(value, Mapping):
         for item in value.values():
             yield from _vaulted(item)
     elif isinstance(value, (list, tuple)):
         for item in value:
             yield from _vaulted(item)
+    elif not isinstance(value, (str, bytes, bool, int, float, type(None))):
+        yield value
 
 
 def _decrypt(value):

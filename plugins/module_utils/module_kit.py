@@ -55,8 +55,7 @@ def run(module, body, *closers):
         module.fail_json(**exc.fail_kwargs(), **({"close_warnings": warnings} if warnings else {}))
     except Exception as exc:  # noqa: BLE001 - last resort, must not leak secrets
         _close_all(closers)
-        module.fail_json(msg=f"Unexpected {type(exc).__name__} in {module._name}; this is a toolkit "
-                             "bug, please report it.",
+        module.fail_json(msg=f"Unexpected {type(exc).__name__}; this is a toolkit bug, please report it.",
                          exception=_scrubbed_traceback(exc))
     for warning in _close_all(closers):
         module.warn(warning)

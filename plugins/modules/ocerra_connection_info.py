@@ -93,8 +93,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import run
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import OcerraClient, argument_spec
-from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.errors import OcerraForbidden
-from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import public, same_values
+from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import find_connections
 
 FILTERS = ("erp_url", "tenant", "login")
 
@@ -107,19 +106,7 @@ def main():
 
     def body(m):
         wanted = {k: m.params[k] for k in FILTERS if m.params[k] is not None}
-        connections, unreadable = [], []
-        for entry in client.list_clients():
-            try:
-                connection = client.get_settings(entry["client_id"])
-            except OcerraForbidden as exc:
-                unreadable.append({**entry, "error": exc.message})
-                continue
-            if same_values(connection, wanted):
-                connections.append(public(connection))
-        if unreadable:
-            m.warn(f"{len(unreadable)} Ocerra client(s) could not be read (no accountant role): "
-                   f"{', '.join(str(e['client_name']) for e in unreadable)}.")
-        connections.sort(key=lambda c: (str(c["client_name"]).casefold(), c["client_id"]))
+        connections, unreadable = find_connections(client, wanted, m.warn)
         return {"changed": False, "connections": connections, "unreadable": unreadable}
 
     run(module, body, client)

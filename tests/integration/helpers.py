@@ -165,12 +165,13 @@ class Site:
         return forms
 
     # ---- runs ----------------------------------------------------------------------------
-    def play(self, playbook, *args, check_secrets=True, env=None):
-        """ansible-playbook playbooks/<playbook> (or a path) on this inventory; a Run."""
+    def play(self, playbook, *args, check_secrets=True, env=None, ansible_bin=ANSIBLE_BIN):
+        """ansible-playbook playbooks/<playbook> (or a path) on this inventory (with the
+        ansible-playbook of `ansible_bin`); a Run."""
         if self.report_path.exists():
             self.report_path.unlink()
         path = str(playbook) if Path(str(playbook)).is_absolute() else "playbooks/%s" % playbook
-        cmd = [str(ANSIBLE_BIN / "ansible-playbook"), path, "-i", str(self.inventory),
+        cmd = [str(Path(ansible_bin) / "ansible-playbook"), path, "-i", str(self.inventory),
                "-e", "toolkit_report_path=%s" % self.report_path, *args]
         full_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                         ANSIBLE_FORCE_COLOR="0", **(env or {}))

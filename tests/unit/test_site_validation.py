@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from ansible_collections.ocerra.acumatica.plugins.module_utils import site_validation as sv
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_validation as sv
 
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_VAULT = ("sandbox", (ROOT / "inventories/sandbox/vault-password.txt").read_text().strip())

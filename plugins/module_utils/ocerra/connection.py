@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from ..errors import ToolkitError
 from ..module_kit import PASSWORD_PLACEHOLDER, diff_of
 from .client import CONNECTED, IDLE, RETRYABLE, STATUS_ADVICE
+from .errors import OcerraForbidden
 
 MANAGED = ("erp_url", "tenant", "branch", "login")
 STORED_PLACEHOLDER = "(stored)"
@@ -165,3 +166,23 @@ def _verified(client, client_id, before, after, saved, retries, delay, sleep):
             f"is {status['code']}: {client.scrub(status['message'] or 'no message')} Next: {advice}",
             connection=public(after), connection_status=status["code"])
     return after
+
+
+def find_connections(client, wanted, warn=None):
+    """(connections, unreadable): every entity the service user can read whose settings have
+    the values in `wanted` ({erp_url, tenant, login}, compared as the ERP compares them), and
+    those it may not read (no accountant role), with the reason. Sorted by name."""
+    connections, unreadable = [], []
+    for entry in client.list_clients():
+        try:
+            connection = client.get_settings(entry["client_id"])
+        except OcerraForbidden as exc:
+            unreadable.append({**entry, "error": exc.message})
+            continue
+        if same_values(connection, wanted):
+            connections.append(public(connection))
+    if unreadable and warn:
+        warn(f"{len(unreadable)} Ocerra client(s) could not be read (no accountant role): "
+             f"{', '.join(str(e['client_name']) for e in unreadable)}.")
+    connections.sort(key=lambda c: (str(c["client_name"]).casefold(), c["client_id"]))
+    return connections, unreadable

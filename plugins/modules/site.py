@@ -1,0 +1,109 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Ocerra Acumatica toolkit team
+# MIT License (see galaxy.yml)
+# The work is done by the action plugin of the same name (plugins/action/site.py); this file
+# documents it for ansible-doc.
+
+DOCUMENTATION = r"""
+module: site
+short_description: Run one site's whole flow (provision, restore, report or publish) in one task
+description:
+  - The step every playbook of the toolkit runs per site (one inventory host per MYOB
+    Acumatica instance + tenant), from the host's variables of C(schemas/site.schema.json)
+    (C(erp_*), C(api_user_*), C(ocerra_*)), with the schema's defaults for unset ones. Validate
+    them first with M(ocerra.acumatica.validate_sites).
+  - Python end to end in the Ansible worker, in one ERP admin session (signed out on every
+    path) and one Ocerra client, with the same engines as M(ocerra.acumatica.erp_user) and
+    M(ocerra.acumatica.ocerra_connection). Every step is recorded as it is taken; the site's
+    outcome (RV(status), RV(reason)) is built from those steps and from what was read.
+  - V(provision) makes the API user match the inventory (roles, licence, Password Never
+    Expires, enabled; created with its password when missing, an existing user's password
+    checked by one sign-in as it), reads every entity of C(ocerra_entities) and connects those
+    that need it. When the ERP password must change it follows the safe order every entity
+    switched off, the ERP password reset, pushed to every entity, switched back on, verified.
+  - V(restore) reads the API user and every entity that signs in to the site with its login
+    (listed or not), then resets the password in the safe order, unlocking the user and
+    clearing a forced change.
+  - V(report) reads both systems and writes nothing.
+  - V(publish) publishes the User endpoint when this release's digest is not the published one
+    (only checks it where C(erp_publish_endpoint) is false).
+  - The outcome is kept for M(ocerra.acumatica.site_report); this task does not fail for a
+    degraded or failed site (the role C(ocerra.acumatica.sites) fails them after the report).
+author: Ocerra Acumatica toolkit team
+version_added: 0.1.0
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+    details:
+      - Sends no write to either system and predicts every step's diff. A provision plan may
+        sign in once as the API user to check its password (then signs out).
+  diff_mode:
+    support: full
+    details: One diff per step that changes something (the API user, each entity).
+  platform:
+    platforms: all
+    details: Runs on the controller.
+options:
+  flow:
+    description: Which flow to run.
+    type: str
+    choices: [provision, restore, report, publish]
+    default: provision
+notes:
+  - A no-change V(provision) sends each site at most five ERP requests (the admin's sign-in,
+    one read of the user, the API user's verification sign-in and sign-out, the admin's
+    sign-out) and one Ocerra request per entity given by C(client_id).
+  - Passwords are never returned; an entity's C(password) (equal to C(api_user_password) by
+    validation) is not read.
+seealso:
+  - module: ocerra.acumatica.validate_sites
+  - module: ocerra.acumatica.site_report
+  - module: ocerra.acumatica.erp_user
+  - module: ocerra.acumatica.ocerra_connection
+"""
+
+EXAMPLES = r"""
+- name: Provision every site of the play
+  ocerra.acumatica.site:
+    flow: provision
+  register: toolkit_site
+
+- name: Fail the sites that are not in order
+  ansible.builtin.fail:
+    msg: "{{ toolkit_site.reason }}"
+  when: toolkit_site.status in ['degraded', 'failed']
+"""
+
+RETURN = r"""
+status:
+  description:
+    - V(ok) nothing to change (or nothing wrong found); V(changed) something changed (or would,
+      in check mode) and the site ends connected; V(degraded) the ERP and Ocerra may disagree
+      and a later run finishes it; V(failed) nothing could be done, the reason says what to fix.
+  returned: always
+  type: str
+  sample: ok
+reason:
+  description: What was found and done, in words a person can act on.
+  returned: always
+  type: str
+  sample: API user OcerraAPI in sync; 2 of 2 entities Connected.
+site:
+  description:
+    - The site's whole report entry (status, reason, erp, entities).
+    - Normally kept out of the result, in the run's report directory on the controller (read
+      by M(ocerra.acumatica.site_report)), so that memory does not grow with the number of
+      sites; returned here only when the action runs in a process that did not inherit it.
+  returned: when the run's report directory is not available
+  type: dict
+"""

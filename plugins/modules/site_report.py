@@ -1,0 +1,83 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Ocerra Acumatica toolkit team
+# MIT License (see galaxy.yml)
+# The work is done by the action plugin of the same name (plugins/action/site_report.py);
+# this file documents it for ansible-doc.
+
+DOCUMENTATION = r"""
+module: site_report
+short_description: Write the run's report of every site and return one line per site
+description:
+  - Once per run (C(run_once=true)), after M(ocerra.acumatica.site) ran on every host of the
+    play. Collects each site's outcome, writes the report as JSON on the controller and returns
+    one line per site plus the counts, for a C(debug) task to print.
+  - A host without an outcome (it stopped before its site task ended) is reported V(failed).
+  - The report is written in check mode too, as the plan.
+author: Ocerra Acumatica toolkit team
+version_added: 0.1.0
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+    details: It reports every host of the play from one host's task; use C(run_once).
+  check_mode:
+    support: full
+    details: The report file is written in check mode too; it changes nothing on the sites.
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+    details: Runs on the controller only.
+options:
+  path:
+    description: Where to write the JSON report (its folder is created).
+    type: path
+    required: true
+  playbook:
+    description: The name the report gives the run (its C(playbook) key).
+    type: str
+    required: true
+  registered:
+    description:
+      - The variable the site task registered, read for a site whose outcome was not kept in
+        the run's report directory.
+    type: str
+    default: toolkit_site
+seealso:
+  - module: ocerra.acumatica.site
+"""
+
+EXAMPLES = r"""
+- name: Write the run's report
+  ocerra.acumatica.site_report:
+    path: out/report.json
+    playbook: provision
+  run_once: true
+  register: summary
+
+- name: Print it
+  ansible.builtin.debug:
+    msg: "{{ summary.lines }}"
+  run_once: true
+"""
+
+RETURN = r"""
+path:
+  description: Where the report was written.
+  returned: success
+  type: str
+lines:
+  description: One line per site (host, status, reason), then the counts per status.
+  returned: success
+  type: list
+  elements: str
+  sample: ["acme    ok       API user OcerraAPI in sync; 3 of 3 entities Connected.",
+           "1 site(s): 1 ok, 0 changed, 0 degraded, 0 failed"]
+"""

@@ -1,0 +1,266 @@
+"""A site's report entry, built from the Record its flow kept (site_flow.py): which step
+stopped it, what was read and what was done. Pure functions, no I/O, no secret: the Record
+holds none.
+
+A site ends as one of:
+  ok        nothing to change (or, for a read-only report, nothing wrong found);
+  changed   something was changed (or would be, in check mode) and the site ends connected;
+  degraded  the ERP and Ocerra may disagree after this run (the ERP password changed but an
+            entity could not be updated, or entities were left switched off); the reason says
+            what a later run does to finish it;
+  failed    the run stopped before anything was left half-done; the reason says what to fix.
+"""
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user import reported
+from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import CONNECTED
+
+STATUSES = ("ok", "changed", "degraded", "failed")
+PLAN = "Plan (check mode, nothing written): "
+SAFE_ORDER = ("Safe order: every entity switched off, ERP password reset, pushed to every entity, "
+              "switched back on")
+# The step that stopped a provision or restore -> the stage the reason describes.
+STAGES = {"read_user": "read", "find_entities": "read", "erp": "erp", "read_entities": "probe",
+          "entities_off": "off", "erp_password": "reset", "entities_on": "on", "connect": "on"}
+
+
+def entry(status, reason, erp, entities):
+    return {"status": status, "reason": reason, "erp": erp, "entities": entities}
+
+
+def outcome(record):
+    """The site's report entry: {status, reason, erp, entities}."""
+    if record.mode == "report":
+        return _observed(record)
+    if record.mode == "publish":
+        return _endpoint(record)
+    return _changed(record)
+
+
+# ---- pieces ---------------------------------------------------------------------------------
+
+def _plural(n, word):
+    if n == 1:
+        return "1 %s" % word
+    return "%d %s" % (n, word[:-1] + "ies" if word.endswith("y") else word + "s")
+
+
+def _why(step):
+    text = " ".join(str(getattr(step.error, "message", step.error) or "failed").split())
+    return text.rstrip(".")
+
+
+def _entity_views(record):
+    views = {}
+    for key, run in record.entities.items():
+        connection = run.connection or {}
+        views[key] = {"client_id": run.client_id, "client_name": run.client_name,
+                      "status": (connection.get("status") or {}).get("code") if connection else None,
+                      "enabled": connection.get("enabled") if connection else None,
+                      "changed": run.changed, "password_pushed": run.password_pushed, "error": run.error}
+    return views
+
+
+def _erp_view(record, failed):
+    erp, site = record.erp, record.site
+    return {"url": site.url, "tenant": site.tenant, "login": site.login, "changed": erp.changed,
+            "password_updated": erp.password_updated, "password_change_pending": erp.password_change_pending,
+            "actions": list(erp.actions), "user": reported(erp.user or {}),
+            "error": _why(failed) if failed is not None and failed.name in ("erp", "erp_password", "read_user")
+            else None}
+
+
+def _entities_summary(views, check):
+    total = len(views)
+    pushed = [k for k, v in views.items() if v["password_pushed"]]
+    changed = [k for k, v in views.items() if v["changed"] and not v["password_pushed"]]
+    connected = [k for k, v in views.items() if v["status"] == CONNECTED and v["enabled"]]
+    parts = []
+    if pushed:
+        parts.append("password %s to %s" % ("would be pushed" if check else "pushed", _plural(len(pushed), "entity")))
+    if changed:
+        parts.append("%s %s" % (_plural(len(changed), "entity"), "would be updated" if check else "updated"))
+    if not check:
+        parts.append("%d of %s Connected" % (len(connected), _plural(total, "entity")))
+    return "; ".join(parts)
+
+
+def findings(record):
+    """What is wrong with the site's connection, in words, from the user and the entities as
+    they were read (restore, report)."""
+    found = []
+    user = record.erp.read or {}
+    if not user.get("exists"):
+        found.append("the API user does not exist")
+    else:
+        if user.get("locked"):
+            found.append("the API user is locked out")
+        if user.get("force_password_change"):
+            found.append("the API user must change its password at next sign-in (as after the 2023.1.3 "
+                         "upgrade's reset)")
+        if user.get("enabled") is False:
+            found.append("the API user is disabled")
+        if user.get("password_never_expires") is False:
+            found.append("the API user's password expires")
+    found_ids = {str(c.get("client_id")).lower() for c in record.connections or []}
+    for run in record.entities.values():
+        name = run.client_name or run.key
+        if run.declared and str(run.client_id).lower() not in found_ids:
+            found.append("%s is not connected to this site and login in Ocerra" % run.key)
+            continue
+        connection = run.read or {}
+        if not run.declared:
+            found.append("%s (%s) uses this site and login but is not in ocerra_entities: it is restored "
+                         "too; add it to the inventory" % (run.client_name, run.client_id))
+            continue
+        if not connection.get("enabled"):
+            found.append("%s: Enable Connection is off" % name)
+        if not connection.get("has_password"):
+            found.append("%s: no password stored" % name)
+        code = (connection.get("status") or {}).get("code")
+        if connection.get("enabled") and code != CONNECTED:
+            found.append("%s: status %s" % (name, code))
+    return found
+
+
+# ---- provision and restore -------------------------------------------------------------------
+
+def _changed(record):
+    check = record.check_mode
+    login = record.site.login or "the API user"
+    failed = record.failed_step
+    stage = STAGES.get(failed.name) if failed else None
+    views = _entity_views(record)
+    erp = _erp_view(record, failed)
+    prefix = PLAN if check else ""
+    if record.mode == "restore" and record.connections is not None:
+        wrong = findings(record)
+        found = ("Found: %s. " % "; ".join(wrong)) if wrong else (
+            "Found nothing wrong in the API user or the entities' last status. ")
+    else:
+        found = ""
+    why = _why(failed) if failed else None
+
+    if stage is None:
+        entity_changed = any(v["changed"] for v in views.values())
+        status = "changed" if (erp["changed"] or entity_changed) else "ok"
+        parts = []
+        if record.mode == "restore" or erp["password_change_pending"]:
+            parts.append(SAFE_ORDER)
+        if erp["actions"]:
+            parts.append("ERP: %s" % ", ".join(erp["actions"]))
+        parts.append("Ocerra: %s" % _entities_summary(views, check))
+        if status == "ok":
+            reason = "API user %s in sync; %s." % (login, _entities_summary(views, check) or "no entity")
+        else:
+            reason = ("Done: " if record.mode == "restore" else "") + "; ".join(p for p in parts if p) + "."
+        return entry(status, prefix + found + reason, erp, views)
+
+    if stage in ("read", "erp", "probe"):
+        what = {"read": "Reading the site's state failed", "erp": "The ERP step failed",
+                "probe": "Reading the Ocerra entities failed"}[stage]
+        tail = " Nothing was left half-done: the ERP password was not changed%s." % (
+            "" if stage == "read" else " and no entity was switched off")
+        return entry("failed", prefix + found + "%s: %s.%s Fix the cause and run again." % (what, why, tail),
+                     erp, views)
+    if stage in ("off", "reset"):
+        what = ("Switching the entities off before the password change failed" if stage == "off"
+                else "The ERP refused to reset the password of %s" % login)
+        switched = [r for r in record.entities.values() if r.switched_off]
+        if stage == "reset" and not record.erp.password_unchanged:
+            return entry("degraded", prefix + found + (
+                "The ERP password reset of %s failed: %s. Whether it took effect is unknown, so the %s "
+                "switched off stay off (Ocerra cannot lock the user out meanwhile). Fix the cause and run "
+                "again: the next run checks the ERP password and finishes the change."
+                % (login, why, _plural(len(switched), "entity"))), erp, views)
+        if record.still_off:
+            return entry("degraded", prefix + found + (
+                "%s: %s. The ERP password is unchanged, but %s could not be switched back on (%s). Run "
+                "again: the next run finishes the change." % (what, why, _plural(len(record.still_off), "entity"),
+                                                              ", ".join(record.still_off))), erp, views)
+        undone = (" The %s switched off were switched back on." % _plural(len(switched), "entity")
+                  if switched else "")
+        return entry("failed", prefix + found + (
+            "%s: %s. Nothing was left half-done: the ERP password is unchanged.%s Fix the cause and run again."
+            % (what, why, undone)), erp, views)
+    # stage "on": the password may be new in the ERP and some entity lacks it.
+    bad = [(k, v["error"]) for k, v in views.items() if v["error"]] or [("?", why)]
+    head = ("The ERP password of %s changed, but" % login) if erp["password_updated"] else (
+        "The ERP holds the inventory's password of %s, but" % login)
+    more = " (and %d more)" % (len(bad) - 1) if len(bad) > 1 else ""
+    return entry("degraded", prefix + found + (
+        "%s %s could not be updated or verified (%s); first error: %s%s. A later run finishes it: it pushes "
+        "the password to every entity that is not Connected." % (
+            head, _plural(len(bad), "entity"), ", ".join(k for k, _ in bad), str(bad[0][1]).rstrip("."), more)),
+        erp, views)
+
+
+# ---- report.yml: the observed state -----------------------------------------------------------
+
+def _observed(record):
+    views = _entity_views(record)
+    failed = record.failed_step
+    erp = _erp_view(record, failed)
+    erp["user"] = reported(record.erp.read or {})
+    if failed is not None:
+        return entry("failed", "Could not read the site's state: %s." % _why(failed), erp, views)
+    found = findings(record)
+    user = record.erp.read or {}
+    desired = record.site.user
+    if user.get("exists"):
+        have = {str(r).strip().casefold() for r in user.get("roles") or []}
+        want = {str(r).strip().casefold() for r in desired.get("roles") or []}
+        missing, extra = sorted(want - have), sorted(have - want)
+        if missing:
+            found.append("roles missing: %s" % ", ".join(missing))
+        if extra and desired.get("roles_mode", "exact") == "exact":
+            found.append("roles not in the inventory: %s" % ", ".join(extra))
+        have_types = {str(t).casefold() for t in user.get("licence_types") or []}
+        for licence in desired.get("licence_types") or []:
+            if licence.casefold() not in have_types:
+                found.append("licence type %s not assigned" % licence)
+    if not found:
+        connected = sum(1 for v in views.values() if v["status"] == CONNECTED and v["enabled"])
+        return entry("ok", "API user %s in place; %d of %s Connected."
+                     % (record.site.login, connected, _plural(len(views), "entity")), erp, views)
+    return entry("degraded", "Found: %s. Run playbooks/provision.yml (or playbooks/restore_connection.yml "
+                 "for a locked, reset or forced-change API user) to fix it." % "; ".join(found), erp, views)
+
+
+# ---- publish_endpoint.yml ---------------------------------------------------------------------
+
+def _endpoint(record):
+    site, result, check = record.site, record.endpoint or {}, record.check_mode
+    failed = record.failed_step
+    erp = {"url": site.url, "tenant": site.tenant, "login": site.login,
+           "changed": bool(result.get("changed")), "password_updated": False,
+           "password_change_pending": False, "actions": [], "user": {},
+           "endpoint": result.get("endpoint"), "digest": result.get("digest"),
+           "published_digest": result.get("published_digest"), "error": None}
+    if failed is not None:
+        erp["error"] = _why(failed)
+        return entry("failed", "Publishing the User endpoint failed: %s." % erp["error"], erp, {})
+    digest = str(result.get("digest"))[:12]
+    was = str(result.get("published_digest"))[:12] if result.get("published_digest") else "none"
+    if result.get("changed") and not site.publish_allowed:
+        return entry("failed", "%s is not published with this release's digest %s (published: %s) and "
+                     "erp_publish_endpoint is false: install it by hand (customization/UserAdmin/README.md) "
+                     "or allow publishing." % (result.get("endpoint"), digest, was), erp, {})
+    if result.get("changed"):
+        erp["actions"] = ["endpoint_published"]
+        return entry("changed", "%s%s %s (digest %s, was %s)." % (
+            PLAN if check else "", result.get("endpoint"), "would be published" if check else "published",
+            digest, was), erp, {})
+    return entry("ok", "%s already published with this release's digest %s." % (result.get("endpoint"), digest),
+                 erp, {})
+
+
+# ---- the run's summary --------------------------------------------------------------------------
+
+def report_lines(report):
+    """One line per site for the run's summary: `site  status  reason`, then the counts."""
+    sites = (report or {}).get("sites") or {}
+    width = max([len(s) for s in sites] + [4])
+    lines = ["%s %-8s %s" % (site.ljust(width), e.get("status"), e.get("reason"))
+             for site, e in sorted(sites.items())]
+    counts = {s: sum(1 for e in sites.values() if e.get("status") == s) for s in STATUSES}
+    lines.append("%d site(s): %s" % (len(sites), ", ".join("%d %s" % (counts[s], s) for s in STATUSES)))
+    return lines

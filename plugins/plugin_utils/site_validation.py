@@ -1,0 +1,658 @@
+# -*- coding: utf-8 -*-
+# Copyright: Ocerra Acumatica toolkit team
+# MIT License (see galaxy.yml)
+"""Offline validation of the sites' inventory variables (schemas/site.schema.json and more).
+
+Pure Python (PyYAML and jsonschema, no Ansible, no network), shared by `./run validate`
+(tools/validate.py) and the `ocerra.acumatica.validate_sites` action. Callers hand in each
+host's raw variables as Ansible merged them; this module
+
+- checks them against the JSON Schema and the rules a schema cannot express (password policy,
+  one host per site, one site per entity, one password per site),
+- reads the inventory's YAML files itself, to say which file and line a bad value came from and
+  to refuse secrets written as literal text instead of `!vault` or `{{ ... }}`,
+- never puts a secret's value into a message: every message is built here from the schema,
+  not taken from jsonschema, whose texts quote the failing instance.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+import yaml
+
+try:
+    from jsonschema import Draft202012Validator
+except ImportError:  # pragma: no cover - reported when validation is attempted
+    Draft202012Validator = None
+
+from ansible_collections.ocerra.acumatica.plugins.module_utils.password_policy import describe, unmet_requirements
+
+PREFIXES = ("erp_", "api_user_", "ocerra_")
+SCHEMA_PATH = os.path.normpath(
+    os.path.join(os.path.dirname(__file__), "..", "..", "schemas", "site.schema.json"))
+DEFAULT_API_USER_LOGIN = "OcerraAPI"
+
+VAULT = "vault"          # vaulted, and no vault secret at hand decrypts it
+TEMPLATE = "template"    # a Jinja expression only a real run can evaluate
+
+
+class Unchecked:
+    """Stands in for a value that is present but cannot be known offline."""
+
+    def __init__(self, reason):
+        self.reason = reason
+
+    def __repr__(self):
+        return "<unchecked %s>" % self.reason
+
+
+class SiteError:
+    """One problem: where (file, line, host, JSON pointer) and what was expected."""
+
+    def __init__(self, host, pointer, message, file=None, line=None):
+        self.host, self.pointer, self.message = host, pointer, message
+        self.file, self.line = file, line
+
+    def key(self):
+        return (self.file, self.line, self.host, self.pointer, self.message)
+
+    def __eq__(self, other):
+        return isinstance(other, SiteError) and self.key() == other.key()
+
+    def __hash__(self):
+        return hash(self.key())
+
+    def as_dict(self):
+        return {"host": self.host, "pointer": self.pointer, "message": self.message,
+                "file": self.file, "line": self.line}
+
+    def __str__(self):
+        where = self.file and ("%s:%s" % (self.file, self.line) if self.line else self.file)
+        return ": ".join(p for p in (where, self.host, self.pointer, self.message) if p)
+
+    __repr__ = __str__
+
+
+class Source:
+    """Where one variable of a host was defined: the file, and lines by JSON pointer."""
+
+    def __init__(self, file, lines=None):
+        self.file, self.lines = file, lines or {}
+
+    def line_of(self, pointer):
+        # The deepest pointer the file has a line for (a list given as a template has no items).
+        while pointer:
+            if pointer in self.lines:
+                return self.lines[pointer]
+            pointer = pointer.rsplit("/", 1)[0]
+        return None
+
+
+class Site:
+    """One host's variables (plain values, Unchecked where unknowable), their sources by
+    variable name, and the file to blame for what is missing (where the host is declared)."""
+
+    def __init__(self, variables, sources=None, file=None):
+        self.variables, self.sources, self.file = variables, sources or {}, file
+
+
+# --------------------------------------------------------------------------- schema
+
+_SCHEMA = None
+
+
+def load_schema():
+    global _SCHEMA
+    if _SCHEMA is None:
+        with open(SCHEMA_PATH, encoding="utf-8") as f:
+            _SCHEMA = json.load(f)
+    return _SCHEMA
+
+
+def _deref(schema, sub):
+    """Follow a local "$ref" ("#/$defs/x")."""
+    ref = sub.get("$ref")
+    if not ref:
+        return sub
+    node = schema
+    for part in ref.lstrip("#/").split("/"):
+        node = node[part]
+    return node
+
+
+_SECRET_NAME = re.compile(r"pa?s+w|pwd|secret", re.IGNORECASE)
+
+
+def is_secret(path, schema=None):
+    """True if the value at `path` is, or lies inside, a secret.
+
+    Secrets are the schema's "x-secret" properties, plus unknown keys that look like one (a
+    typo such as `api_user_pasword` must not leak either)."""
+    schema = schema or load_schema()
+    sub = schema
+    for part in path:
+        sub = _deref(schema, sub)
+        if isinstance(part, int):
+            sub = sub.get("items")
+        else:
+            known = sub.get("properties", {})
+            if part not in known:
+                return bool(_SECRET_NAME.search(str(part)))
+            sub = known[part]
+        if sub is None:
+            return False
+        if _deref(schema, sub).get("x-secret"):
+            return True
+    return False
+
+
+def pointer(path):
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+# --------------------------------------------------------------------------- values
+
+def to_plain(value, decrypt=str):
+    """Ansible's values (tagged strings, vaulted objects) to plain JSON-like Python.
+
+    Anything that is not a plain type is a vaulted value: `decrypt` turns it into text, and
+    when it cannot, the value becomes Unchecked(VAULT)."""
+    if value is None or isinstance(value, (bool, int, float, Unchecked)):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): to_plain(v, decrypt) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v, decrypt) for v in value]
+    try:
+        return str(decrypt(value))
+    except Exception:  # any failure to decrypt means: present, not checkable here
+        return Unchecked(VAULT)
+
+
+_REF = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+def is_template(text):
+    return isinstance(text, str) and ("{{" in text or "{%" in text)
+
+
+def references(text):
+    """The variable names of a template made only of plain `{{ name }}` references."""
+    if not is_template(text) or is_template(_REF.sub("", text)):
+        return None
+    return _REF.findall(text)
+
+
+def site_variables(raw, decrypt=str):
+    """The host's erp_/api_user_/ocerra_ variables as plain values, with templates made only of
+    `{{ name }}` references evaluated (offline, so no lookup can run); any other template or a
+    reference to a variable this inventory does not define becomes Unchecked(TEMPLATE)."""
+    cache = {}
+
+    def lookup(name, depth):
+        if name not in cache:
+            if name not in raw or depth > 10:
+                return Unchecked(TEMPLATE)
+            cache[name] = render(to_plain(raw[name], decrypt), depth + 1)
+        return cache[name]
+
+    def render(value, depth):
+        if isinstance(value, dict):
+            return {k: render(v, depth) for k, v in value.items()}
+        if isinstance(value, list):
+            return [render(v, depth) for v in value]
+        if not is_template(value):
+            return value
+        names = references(value)
+        if names is None:
+            return Unchecked(TEMPLATE)
+        if _REF.fullmatch(value.strip()):  # one whole expression keeps its native type
+            return lookup(names[0], depth)
+        parts = [lookup(n, depth) for n in names]
+        for part in parts:
+            if isinstance(part, Unchecked) or not isinstance(part, (str, int, float)):
+                return part if isinstance(part, Unchecked) else Unchecked(TEMPLATE)
+        return _REF.sub(lambda m, it=iter(parts): str(next(it)), value)
+
+    return {k: lookup(k, 0) for k in sorted(raw) if str(k).startswith(PREFIXES)}
+
+
+def unchecked_paths(value, path=()):
+    """(path, reason) of every Unchecked inside `value`."""
+    if isinstance(value, Unchecked):
+        return [(path, value.reason)]
+    items = value.items() if isinstance(value, dict) else enumerate(value) \
+        if isinstance(value, list) else ()
+    return [found for k, v in items for found in unchecked_paths(v, path + (k,))]
+
+
+# --------------------------------------------------------------------------- messages
+
+_TYPE_WORDS = {"string": "a string", "boolean": "true or false", "array": "a list",
+               "object": "a mapping", "integer": "a whole number", "number": "a number"}
+
+
+def _shown(value, secret):
+    """A short rendering of a non-secret scalar for "(got ...)"; nothing otherwise."""
+    if secret or isinstance(value, (dict, list, Unchecked)):
+        return ""
+    text = json.dumps(value, ensure_ascii=False)
+    return " (got %s)" % (text if len(text) <= 80 else text[:77] + "...")
+
+
+def _first_sentence(text):
+    return (text or "").split(". ")[0].rstrip(".")
+
+
+def _schema_errors(instance, schema):
+    """(path, message) for every schema violation, with messages that never quote secrets."""
+    if Draft202012Validator is None:
+        raise RuntimeError("the Python package jsonschema is required on the controller")
+    found, wrong_type = [], {}
+    for err in Draft202012Validator(schema).iter_errors(instance):
+        path, sub, kind = list(err.absolute_path), err.schema, err.validator
+        secret = is_secret(path, schema)
+        got = _shown(err.instance, secret)
+        if kind == "required":
+            props = sub.get("properties", {})
+            for name in err.validator_value:
+                if isinstance(err.instance, dict) and name not in err.instance:
+                    hint = _first_sentence(_deref(schema, props.get(name, {})).get("description"))
+                    found.append((path + [name], "is required" + (": %s" % hint if hint else "")))
+            continue
+        if kind == "additionalProperties":
+            known = sorted(sub.get("properties", {}))
+            for name in sorted(set(err.instance) - set(known)):
+                close = difflib.get_close_matches(name, known, n=1)
+                what = "unknown variable" if not path else "unknown key"
+                found.append((path + [name], what + ("; did you mean '%s'?" % close[0] if close else
+                                                     "; allowed: %s" % ", ".join(known))))
+            continue
+        if kind == "type":
+            types = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+            msg = "must be " + " or ".join(_TYPE_WORDS.get(t, t) for t in types) + got
+        elif kind == "enum":
+            msg = "must be one of: %s%s" % (", ".join(map(str, err.validator_value)), got)
+        elif kind == "minLength":
+            msg = "must not be empty" if err.validator_value == 1 else \
+                "must be at least %d characters" % err.validator_value
+        elif kind == "maxLength":
+            msg = "must be at most %d characters" % err.validator_value
+        elif kind == "minItems":
+            msg = "must list at least %d item%s" % (err.validator_value, "" if err.validator_value == 1 else "s")
+        elif kind == "uniqueItems":
+            msg = "must not list the same item twice"
+        elif kind in ("pattern", "format", "oneOf", "anyOf", "not", "allOf"):
+            expected = sub.get("x-expected")
+            if kind == "not":  # the x-expected sits next to "not" in the allOf entry
+                expected = expected or next((e.get("x-expected") for e in sub.get("allOf", [])
+                                             if e.get("not") == err.validator_value), None)
+            msg = "must be %s%s" % (expected, got) if expected else "does not match the '%s' rule" % kind
+        else:
+            msg = "does not match the '%s' rule" % kind
+        found.append((path, msg))
+        if kind == "type":
+            wrong_type[tuple(path)] = msg
+    # A value of the wrong type fails other rules too: say only that its type is wrong.
+    return [(p, m) for p, m in found if wrong_type.get(tuple(p), m) == m]
+
+
+# --------------------------------------------------------------------------- rules
+
+def _normalise_url(url):
+    """Scheme and host lower-cased, default port and trailing slash dropped; path kept."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # not a number: the schema reports it; compare the text as it is
+        return url.strip().lower().rstrip("/")
+    netloc = (parts.hostname or "").lower()
+    if port not in (None, {"http": 80, "https": 443}.get(scheme)):
+        netloc += ":%d" % port
+    return "%s://%s%s" % (scheme, netloc, parts.path.rstrip("/"))
+
+
+def _site_rules(v):
+    """(path, message) for one site's rules beyond the schema."""
+    found = []
+    password = v.get("api_user_password")
+    if isinstance(password, str) and password:
+        unmet = unmet_requirements(password)
+        if unmet:
+            found.append((["api_user_password"], describe(unmet)))
+    login, admin = v.get("api_user_login", DEFAULT_API_USER_LOGIN), v.get("erp_admin_user")
+    if isinstance(login, str) and isinstance(admin, str) and login.casefold() == admin.casefold():
+        found.append((["api_user_login"], "must differ from erp_admin_user: the toolkit signs in as "
+                                          "the admin to manage the API user, never as the API user"))
+    entities = v.get("ocerra_entities")
+    if isinstance(entities, list):
+        reference, against = (password, "api_user_password") if isinstance(password, str) else (None, None)
+        for i, entity in enumerate(entities):
+            given = entity.get("password") if isinstance(entity, dict) else None
+            if not isinstance(given, str):
+                continue
+            if reference is None:
+                reference, against = given, "the password of entity %d" % i
+            elif given != reference:
+                found.append((["ocerra_entities", i, "password"],
+                              "differs from %s: every entity of a site must get the API user's "
+                              "password (leave it out, or use \"{{ api_user_password }}\")" % against))
+    return found
+
+
+def _cross_site_rules(sites):
+    """(host, path, message) for sites described twice and entities listed under two sites."""
+    found = []
+    by_site, by_entity = {}, {}
+    for host, v in sites.items():
+        url, tenant = v.get("erp_url"), v.get("erp_tenant")
+        if isinstance(url, str) and isinstance(tenant, str):
+            by_site.setdefault((_normalise_url(url), tenant.strip().casefold()), []).append(host)
+        entities = v.get("ocerra_entities")
+        for i, entity in enumerate(entities if isinstance(entities, list) else []):
+            if not isinstance(entity, dict):
+                continue
+            for field in ("client_id", "name"):
+                if isinstance(entity.get(field), str):
+                    key = (field, entity[field].strip().casefold())
+                    by_entity.setdefault(key, []).append((host, i))
+    for hosts in by_site.values():
+        for host in hosts if len(hosts) > 1 else ():
+            others = ", ".join("'%s'" % h for h in hosts if h != host)
+            found.append((host, ["erp_url"], "describes the same site (erp_url and erp_tenant) as "
+                                             "host %s: keep one inventory host per site" % others))
+    for (field, _), places in by_entity.items():
+        for host, i in places if len(places) > 1 else ():
+            others = sorted({h for h, _ in places if h != host})
+            where = ("also listed under host %s: an entity belongs to one site only"
+                     % ", ".join("'%s'" % h for h in others)) if others else "listed twice in this site"
+            found.append((host, ["ocerra_entities", i, field], where))
+    return found
+
+
+def validate_sites(sites, schema=None):
+    """Validate `sites`: {host: Site or plain mapping of variables}. Returns [SiteError].
+
+    Variables not starting with erp_/api_user_/ocerra_ are ignored. Unchecked values are
+    accepted as present; rules that need their content skip them."""
+    schema = schema or load_schema()
+    plain = {h: s if isinstance(s, Site) else Site(s) for h, s in sites.items()}
+    found = []
+    for host in sorted(plain):
+        site = plain[host]
+        v = {k: val for k, val in site.variables.items() if str(k).startswith(PREFIXES)}
+        hidden = [p for p, _ in unchecked_paths(v)]
+        for path, message in _schema_errors(v, schema) + _site_rules(v):
+            # A value we could not see cannot be judged; its errors would be guesses.
+            if any(tuple(path[:len(h)]) == tuple(h) for h in hidden):
+                continue
+            found.append((host, path, message))
+    found += _cross_site_rules({h: s.variables for h, s in plain.items()})
+    errors = []
+    for host, path, message in found:
+        site = plain[host]
+        source = site.sources.get(path[0]) if path else None
+        ptr = pointer(path)
+        errors.append(SiteError(host, ptr, message,
+                                file=source.file if source else site.file,
+                                line=source.line_of(ptr) if source else None))
+    return _unique(errors)
+
+
+def _unique(errors):
+    seen, result = set(), []
+    for e in errors:
+        if e not in seen:
+            seen.add(e)
+            result.append(e)
+    return result
+
+
+# --------------------------------------------------------------------------- inventory files
+
+_VARS_EXTENSIONS = ("", ".yml", ".yaml", ".json")
+_INVENTORY_EXTENSIONS = (".yml", ".yaml", ".json")
+_IGNORED = (".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".cfg", ".retry")
+
+
+class _VarsBlock:
+    """The variables one file gives one inventory name (host or group)."""
+
+    def __init__(self, path, kind, owner, origin, node, vaulted=False):
+        self.path, self.kind, self.owner, self.origin = path, kind, owner, origin
+        self.node, self.vaulted = node, vaulted  # node: the YAML mapping node (None if opaque)
+
+    def keys(self):
+        return [_key(k) for k, _ in self.node.value] if _is_mapping(self.node) else []
+
+    def lines(self, var):
+        lines = {}
+        if _is_mapping(self.node):
+            for k, v in self.node.value:
+                if _key(k) == var:
+                    _record_lines(v, "/" + var, lines)
+                    lines["/" + var] = k.start_mark.line + 1
+        return lines
+
+
+# libyaml's parser when PyYAML has it (~10x faster over hundreds of files); the same node tree.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _is_mapping(node):
+    return isinstance(node, yaml.MappingNode)
+
+
+def _key(node):
+    # Keys are scalars in any sane vars file; a complex key is kept as text, never crashes us.
+    return node.value if isinstance(node, yaml.ScalarNode) else str(node.start_mark)
+
+
+def _record_lines(node, ptr, lines):
+    lines[ptr] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            _record_lines(v, ptr + pointer([_key(k)]), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _record_lines(v, "%s/%d" % (ptr, i), lines)
+
+
+def _walk(node, path):
+    """(path, node) for every node under a vars mapping."""
+    yield path, node
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            yield from _walk(v, path + (_key(k),))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            yield from _walk(v, path + (i,))
+
+
+def _display_path(path):
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+class InventoryScan:
+    """What an inventory's YAML files say, read without Ansible: which file defines which
+    variable for which host or group (and on which line), group depths, and the errors found
+    in the files themselves (YAML syntax, secrets written as plain text)."""
+
+    def __init__(self, path, decrypt_text=None):
+        self.path = path
+        self.blocks = []
+        self.depth = {"all": 0}
+        self.errors = []
+        self._decrypt_text = decrypt_text
+        basedir = path if os.path.isdir(path) else os.path.dirname(path) or "."
+        if os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and
+                                 not (root == path and d in ("group_vars", "host_vars")))
+                for name in sorted(files):
+                    if name.endswith(_INVENTORY_EXTENSIONS) and not name.startswith("."):
+                        self._scan_inventory_file(os.path.join(root, name))
+        elif path.endswith(_INVENTORY_EXTENSIONS):
+            self._scan_inventory_file(path)
+        for kind, folder in (("group", "group_vars"), ("host", "host_vars")):
+            self._scan_vars_dir(kind, os.path.join(basedir, folder))
+        self.errors += self._plaintext_errors()
+
+    @property
+    def syntax_ok(self):
+        return not any(e.host is None for e in self.errors)
+
+    def _load(self, path):
+        """The file's YAML node tree, None for an empty file; records syntax errors."""
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            vaulted = text.lstrip().startswith("$ANSIBLE_VAULT;")
+            if vaulted:
+                if self._decrypt_text is None:
+                    return None, True
+                text = self._decrypt_text(text)
+            return yaml.compose(text, Loader=_LOADER), vaulted
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            problem = " ".join(p for p in (exc.context, exc.problem) if p)
+            self.errors.append(SiteError(None, None, "YAML syntax error: %s" % problem,
+                                         _display_path(path), mark.line + 1 if mark else None))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            self.errors.append(SiteError(None, None, "cannot read: %s" % exc, _display_path(path)))
+        except Exception:  # a vault secret that does not fit: the file stays opaque
+            return None, True
+        return None, False
+
+    def _scan_inventory_file(self, path):
+        node, vaulted = self._load(path)
+        if not _is_mapping(node):
+            return
+        shown = _display_path(path)
+
+        def group(name, gnode, depth):
+            self.depth[name] = max(self.depth.get(name, depth), depth)
+            if not _is_mapping(gnode):
+                return
+            for key, value in gnode.value:
+                if key.value == "vars":
+                    self.blocks.append(_VarsBlock(shown, "group", name, "inventory", value, vaulted))
+                elif key.value == "hosts" and _is_mapping(value):
+                    for hkey, hvalue in value.value:
+                        self.blocks.append(_VarsBlock(shown, "host", str(hkey.value), "inventory",
+                                                      hvalue, vaulted))
+                elif key.value == "children" and _is_mapping(value):
+                    for ckey, cvalue in value.value:
+                        group(str(ckey.value), cvalue, depth + 1)
+
+        for key, value in node.value:
+            group(str(key.value), value, 0 if key.value == "all" else 1)
+
+    def _scan_vars_dir(self, kind, folder):
+        if not os.path.isdir(folder):
+            return
+        for entry in sorted(os.listdir(folder)):
+            full = os.path.join(folder, entry)
+            if entry.startswith("."):
+                continue
+            if os.path.isdir(full):
+                files = sorted(os.path.join(r, f) for r, _, fs in os.walk(full) for f in fs
+                               if not f.startswith(".") and os.path.splitext(f)[1] in _VARS_EXTENSIONS
+                               and not f.endswith(_IGNORED))
+                owner = entry
+            else:
+                owner, ext = os.path.splitext(entry)
+                if ext not in _VARS_EXTENSIONS or entry.endswith(_IGNORED):
+                    continue
+                files = [full]
+            for file in files:
+                node, vaulted = self._load(file)
+                self.blocks.append(_VarsBlock(_display_path(file), kind, owner, "dir", node, vaulted))
+
+    def _plaintext_errors(self):
+        schema = load_schema()
+        # Secrets are the schema's secret paths and every variable a secret refers to by
+        # `{{ name }}`: a literal behind one level of indirection is still a literal.
+        secret_names, errors = set(), []
+        for _ in range(5):
+            before = len(secret_names)
+            for block in self.blocks:
+                for path, node in _walk(block.node, ()) if _is_mapping(block.node) else ():
+                    if path and (is_secret(path, schema) or path[0] in secret_names) \
+                            and isinstance(node, yaml.ScalarNode):
+                        secret_names.update(references(node.value) or ())
+            if len(secret_names) == before:
+                break
+        for block in self.blocks:
+            if block.vaulted or not _is_mapping(block.node):
+                continue
+            for path, node in _walk(block.node, ()):
+                if not path or not isinstance(path[0], str):
+                    continue
+                prefixed = path[0].startswith(PREFIXES)
+                if not ((prefixed and is_secret(path, schema)) or (len(path) == 1 and path[0] in secret_names)):
+                    continue
+                if isinstance(node, yaml.ScalarNode) and node.tag != "!vault" \
+                        and node.tag != "tag:yaml.org,2002:null" and not _whole_template(node.value):
+                    errors.append(SiteError(
+                        block.owner, pointer(path),
+                        "secret written as plain text in a committed file: encrypt it with "
+                        "'ansible-vault encrypt_string' (a !vault value) or take it from a "
+                        "lookup or variable ('{{ ... }}')",
+                        block.path, node.start_mark.line + 1))
+        return errors
+
+    def sources_for(self, host, group_names):
+        """{variable: Source} following Ansible's precedence: inventory-file group vars (all,
+        then groups by depth and name), group_vars/ (same order), then the host's own."""
+        groups = sorted((g for g in group_names if g != "all"), key=lambda g: (self.depth.get(g, 1), g))
+        order = [("group", g, origin) for origin in ("inventory", "dir") for g in ["all"] + groups]
+        order += [("host", host, "inventory"), ("host", host, "dir")]
+        rank = {key: i for i, key in enumerate(order)}
+        sources = {}
+        blocks = [b for b in self.blocks if (b.kind, b.owner, b.origin) in rank]
+        for block in sorted(blocks, key=lambda b: rank[(b.kind, b.owner, b.origin)]):
+            for var in block.keys():
+                sources[var] = Source(block.path, block.lines(var))
+        return sources
+
+
+def _whole_template(text):
+    text = text.strip() if isinstance(text, str) else ""
+    return text.startswith("{{") and text.endswith("}}")
+
+
+# --------------------------------------------------------------------------- one entry point
+
+def validate_inventory(hosts, scans=(), decrypt=str, all_files=True, schema=None):
+    """Validate Ansible hosts. `hosts`: {host: raw vars as Ansible merged them (including
+    group_names and inventory_file)}; `scans`: InventoryScan of the inventories they came from;
+    `all_files`: also report file problems of groups none of `hosts` belongs to.
+
+    Returns (errors, unchecked) where unchecked lists (host, pointer, reason) of values that
+    are present but could not be read offline (vaulted without a password, run-time Jinja)."""
+    sites, unchecked, owners = {}, [], {("group", "all")}
+    for host, raw in hosts.items():
+        variables = site_variables(raw, decrypt)
+        unchecked += [(host, pointer(p), r) for p, r in unchecked_paths(variables)]
+        groups = list(raw.get("group_names") or [])
+        owners |= {("host", host)} | {("group", g) for g in groups}
+        sources = {}
+        for scan in scans:
+            sources.update(scan.sources_for(host, groups))
+        file = raw.get("inventory_file")
+        sites[host] = Site(variables, sources, _display_path(str(file)) if file else None)
+    errors = [e for scan in scans for e in scan.errors
+              if all_files or e.host is None or ("host", e.host) in owners or ("group", e.host) in owners]
+    errors = _unique(errors + validate_sites(sites, schema))
+    return sorted(errors, key=lambda e: (e.file or "", e.line or 0)), unchecked

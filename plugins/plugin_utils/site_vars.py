@@ -1,0 +1,100 @@
+"""A site's inventory variables (schemas/site.schema.json) as the engines' inputs: the one
+mapping from variable names to what the ERP client, the user engine and the Ocerra client
+take, with the schema's defaults for what is unset.
+
+Only the variables the flow reads are templated, one by one, so a lookup in an unrelated
+variable never runs and a no-change run does not pay a Jinja compilation per module option.
+An entity's `password` (equal to api_user_password by validation) is dropped unread.
+"""
+from collections.abc import Mapping
+
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_validation import load_schema
+
+# site variable -> (engine input, its key)
+MAPPING = {
+    "erp_url": ("erp", "url"), "erp_tenant": ("erp", "tenant"), "erp_branch": ("erp", "branch"),
+    "erp_admin_user": ("erp", "user"), "erp_admin_password": ("erp", "password"),
+    "erp_validate_certs": ("erp", "validate_certs"), "erp_ca_path": ("erp", "ca_path"),
+    "erp_publish_endpoint": ("user", "publish_endpoint"),
+    "api_user_login": ("user", "login"), "api_user_email": ("user", "email"),
+    "api_user_first_name": ("user", "first_name"), "api_user_last_name": ("user", "last_name"),
+    "api_user_roles": ("user", "roles"), "api_user_roles_mode": ("user", "roles_mode"),
+    "api_user_licence_type": ("user", "licence_types"), "api_user_password": ("user", "password"),
+    "api_user_update_password": ("user", "update_password"),
+    "ocerra_url": ("ocerra", "url"), "ocerra_username": ("ocerra", "username"),
+    "ocerra_password": ("ocerra", "password"), "ocerra_validate_certs": ("ocerra", "validate_certs"),
+    "ocerra_ca_path": ("ocerra", "ca_path"),
+    "ocerra_entities": ("site", "entities"),
+}
+# What every site's API user is, whatever the inventory says (the help articles' checklist).
+FIXED_USER = {"password_never_expires": True, "enabled": True, "state": "present"}
+
+
+def without_passwords(entities):
+    """The entities as the flow sees them: every key but `password`."""
+    return [{k: v for k, v in dict(e).items() if k != "password"} for e in entities or []]
+
+
+def schema_defaults():
+    return {name: spec["default"] for name, spec in load_schema()["properties"].items()
+            if "default" in spec and name in MAPPING}
+
+
+class Site:
+    """One site's engine inputs.
+
+    erp: AcumaticaClient's (url, tenant, user, password, branch, validate_certs, ca_path);
+    user: the user engine's options (acumatica/user.py); ocerra: OcerraClient's (url,
+    username, password, validate_certs, ca_path); entities: [{client_id | name, branch}].
+    """
+
+    def __init__(self, host, variables):
+        inputs = {"erp": {}, "user": dict(FIXED_USER), "ocerra": {}, "site": {}}
+        for name, value in {**schema_defaults(), **variables}.items():
+            section, key = MAPPING[name]
+            inputs[section][key] = [value] if name == "api_user_licence_type" else value
+        self.host = host
+        self.erp, self.user, self.ocerra = inputs["erp"], inputs["user"], inputs["ocerra"]
+        self.entities = without_passwords(inputs["site"].get("entities"))
+        self.login = self.user["login"]
+        self.publish_allowed = bool(self.user.get("publish_endpoint"))
+
+    @property
+    def url(self):
+        return self.erp.get("url")
+
+    @property
+    def tenant(self):
+        return self.erp.get("tenant")
+
+    def secrets(self):
+        return [v for v in (self.erp.get("password"), self.user.get("password"), self.ocerra.get("password")) if v]
+
+    def entity_desired(self, entity, enabled=True):
+        """What one entity's MYOB Acumatica settings should hold (ocerra/connection.py)."""
+        return {"erp_url": self.url, "tenant": self.tenant, "login": self.login,
+                "branch": entity.get("branch") or self.erp.get("branch"), "enabled": enabled}
+
+
+def plain(value):
+    """A templated value as plain Python: ansible-core's tagged strings become str, a vaulted
+    value (left as it is by the templars of ansible-core before 2.19) is decrypted."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return str(value)
+
+
+def site_of(host, task_vars, template):
+    """The host's Site, templating (with `template`, the action's templar) only the variables
+    the flow reads, entity passwords dropped before templating."""
+    variables = {}
+    for name in MAPPING.keys() & task_vars.keys():
+        value = task_vars[name]
+        if name == "ocerra_entities" and isinstance(value, list):
+            value = without_passwords(value)
+        variables[name] = plain(template(value))
+    return Site(host, variables)

@@ -1,0 +1,65 @@
+"""requires_ansible is true: the lowest ansible-core meta/runtime.yml claims, installed into
+its own virtual environment (with the runtime libraries pinned in requirements.txt), runs
+provision over the sandbox inventory: a fresh run, then a no-change run. The pinned
+ansible-core runs every other test."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.integration.helpers import ROOT, SITES
+
+pytestmark = pytest.mark.integration
+RUNTIME_LIBRARIES = ("requests", "jsonschema", "PyYAML", "jinja2")
+
+
+def lowest_claimed():
+    claim = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["requires_ansible"]
+    match = re.fullmatch(r">=\s*([0-9.]+)", claim.strip())
+    assert match, f"requires_ansible {claim!r} is not a plain lower bound"
+    return match.group(1)
+
+
+def pins():
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    return [line.strip() for line in lines if line.split("==")[0].strip() in RUNTIME_LIBRARIES]
+
+
+@pytest.fixture(scope="module")
+def lowest_ansible():
+    """bin/ of a virtual environment with the lowest claimed ansible-core (kept between runs
+    in .venv-ansible-<version>, which git ignores)."""
+    version = lowest_claimed()
+    venv = ROOT / f".venv-ansible-{version}"
+    stamp = venv / ".installed"
+    wanted = "\n".join([f"ansible-core=={version}", *pins()])
+    if not stamp.exists() or stamp.read_text() != wanted:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=120)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                        "--disable-pip-version-check", *wanted.splitlines()], check=True, timeout=600)
+        stamp.write_text(wanted)
+    done = subprocess.run([str(venv / "bin" / "ansible-playbook"), "--version"], capture_output=True, text=True,
+                          timeout=60)
+    assert f"core {version}" in done.stdout, done.stdout
+    return venv / "bin"
+
+
+def test_the_lowest_claimed_ansible_core_provisions_the_sandbox(site, lowest_ansible):
+    first = site.provision(ansible_bin=lowest_ansible)
+    assert first.rc == 0, first
+    assert first.statuses() == dict.fromkeys(SITES, "changed")
+    assert all(s["status"]["code"] == "Connected" for s in site.connections().values())
+    before = site.writes()
+    again = site.provision(ansible_bin=lowest_ansible)
+    assert again.rc == 0, again
+    assert again.statuses() == dict.fromkeys(SITES, "ok") and site.writes() == before
+
+
+def test_the_pinned_ansible_core_is_within_the_claim():
+    pinned = next(line.split("==")[1] for line in (ROOT / "requirements.txt").read_text().splitlines()
+                  if line.startswith("ansible-core=="))
+    as_tuple = lambda v: tuple(int(p) for p in v.split("."))  # noqa: E731
+    assert as_tuple(pinned) >= as_tuple(lowest_claimed())

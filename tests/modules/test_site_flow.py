@@ -1,0 +1,84 @@
+"""The site flow (plugins/plugin_utils/site_flow.py) against the in-process sandbox, without
+Ansible: the steps it records, its request budget, its check mode, its sessions."""
+import json
+
+import pytest
+
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_flow
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import SiteFlow
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome import outcome
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_vars import Site
+from tests.modules.erp_support import ADMIN_PW, API_PW, FULL, NEW_PW
+from tests.modules.ocerra_support import SHARED, SVC, SVC_PW, assert_no_secret, oc  # noqa: F401
+
+
+def site(oc, **over):
+    variables = {"erp_url": f"{oc.sandbox.acumatica_url}/acme", "erp_tenant": "Company", "erp_admin_user": "admin",
+                 "erp_admin_password": ADMIN_PW, "api_user_email": "ocerraapi@acme.example",
+                 "api_user_roles": ["AP Clerk"], "api_user_licence_type": FULL, "api_user_password": API_PW,
+                 "ocerra_url": oc.sandbox.ocerra_url, "ocerra_username": SVC, "ocerra_password": SVC_PW,
+                 "ocerra_entities": [{"client_id": c} for c in SHARED], **over}
+    return Site("acme", variables)
+
+
+def run(oc, mode="provision", check=False, **over):
+    flow = SiteFlow(site(oc, **over), mode, check_mode=check)
+    try:
+        record = flow.run()
+    finally:
+        flow.close()
+    entry = outcome(record)
+    assert_no_secret(json.dumps(entry) + json.dumps(record.diffs) + json.dumps(record.warnings))
+    return record, entry
+
+
+def steps(record):
+    return [(s.name, s.status) for s in record.steps]
+
+
+def test_a_site_in_order_costs_five_erp_requests_and_one_per_entity(oc):
+    oc.clear_log()
+    oc.sandbox.erp.log.clear()
+    record, entry = run(oc)
+    assert entry["status"] == "ok", entry
+    assert steps(record) == [("erp", "done"), ("read_entities", "done")]
+    assert len(oc.sandbox.erp.log.snapshot()) == 5 and len(oc.log()) == len(SHARED)
+    assert oc.writes() == [] and oc.sandbox.erp.counters()["acme/Company"]["writes"] == 0
+
+
+def test_a_password_change_is_planned_in_the_safe_order_and_check_mode_writes_nothing(oc):
+    record, entry = run(oc, check=True, api_user_password=NEW_PW)
+    assert steps(record) == [("erp", "done"), ("entities_off", "done"), ("erp_password", "done"),
+                             ("entities_on", "done")]
+    assert oc.writes() == [] and oc.sandbox.erp.counters()["acme/Company"]["writes"] == 0
+    assert entry["status"] == "changed" and entry["reason"].startswith("Plan (check mode, nothing written): Safe order")
+    # One diff per entity switched off, then the ERP password and each entity's push.
+    assert [d["after"].get("enabled") for d in record.diffs if "enabled" in d["after"]] == [False] * 3
+    assert sum(1 for d in record.diffs if d["after"].get("password") == "(changed)") == 4
+
+
+def test_an_entity_switched_off_by_hand_is_reconnected_alone_and_the_next_run_is_ok(oc):
+    oc.sandbox.ocerra.put_settings(SVC, SHARED[1], {"enableConnection": False})
+    oc.clear_log()
+    record, entry = run(oc)
+    assert steps(record) == [("erp", "done"), ("read_entities", "done"), ("connect", "done")]
+    assert entry["status"] == "changed" and [k for k, e in entry["entities"].items() if e["password_pushed"]] == [
+        SHARED[1]]
+    assert {e[2] for e in oc.puts()} == {SHARED[1]}
+    assert all(oc.settings(c)["status"]["code"] == "Connected" and oc.settings(c)["enableConnection"] for c in SHARED)
+    assert run(oc)[1]["status"] == "ok"
+
+
+def test_sessions_are_signed_out_when_a_step_breaks_unexpectedly(oc, monkeypatch):
+    monkeypatch.setattr(site_flow.SiteFlow, "_read_entity", lambda self, run: 1 / 0)
+    flow = SiteFlow(site(oc), "provision")
+    with pytest.raises(ZeroDivisionError):
+        flow.run()
+    flow.close()
+    oc.assert_erp_sessions_balanced()
+    assert flow.record.step("read_entities").status == "started"
+
+
+def test_an_unknown_flow_is_refused(oc):
+    with pytest.raises(ValueError):
+        SiteFlow(site(oc), "rotate")
