@@ -29,7 +29,8 @@ USERS = {
                  "Password": "StringValue", "PasswordNeverExpires": "BooleanValue",
                  "PasswordChangeOnNextLogin": "BooleanValue", "AllowedSessions": "IntValue",
                  "State": "StringValue", "LockedOutDate": "DateTimeValue",
-                 "FailedPasswordAttemptCount": "IntValue", "LastLoginDate": "DateTimeValue"},
+                 "FailedPasswordAttemptCount": "IntValue", "LastLoginDate": "DateTimeValue",
+                 "LastPasswordChangedDate": "DateTimeValue"},
     "AllowedRoles": {"Rolename": "StringValue", "Selected": "BooleanValue"},
     # The view behind MYOB's License Types tab is unknown (§5.2, A).
     "LicenseTypes": {"LicenseType": "StringValue", "Selected": "BooleanValue",

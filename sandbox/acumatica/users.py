@@ -59,7 +59,8 @@ class Users:
                 "AllowedSessions": user.allowed_sessions,
                 "LockedOutDate": _iso(user.locked_out_date),
                 "FailedPasswordAttemptCount": user.failed_count,
-                "LastLoginDate": _iso(user.last_login)}[source]
+                "LastLoginDate": _iso(user.last_login),
+                "LastPasswordChangedDate": _iso(user.password_changed)}[source]
 
     def rows(self, user, field):
         """Detail rows: every role the user type allows, or every licence type (§5.2)."""

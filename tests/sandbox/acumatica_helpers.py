@@ -22,7 +22,8 @@ USER_FIELDS = [("Username", "StringValue"), ("FirstName", "StringValue"),
                ("PasswordNeverExpires", "BooleanValue"),
                ("PasswordChangeOnNextLogin", "BooleanValue"), ("AllowedSessions", "IntValue"),
                ("State", "StringValue"), ("LockedOutDate", "DateTimeValue"),
-               ("FailedPasswordAttemptCount", "IntValue"), ("LastLoginDate", "DateTimeValue")]
+               ("FailedPasswordAttemptCount", "IntValue"), ("LastLoginDate", "DateTimeValue"),
+               ("LastPasswordChangedDate", "DateTimeValue")]
 ACTIONS = ("UnlockLogin", "EnableLogin", "DisableLogin")
 
 

@@ -39,6 +39,9 @@ def test_reset_password_sets_it_and_clears_forced_change(sandbox):
     assert login_status(sandbox, "MustChange", API_PW) == "Invalid credentials. Please try again."
     state = user_state(sandbox, "MustChange")
     assert not state["force_change"] and state["password_changed"] > before
+    # The Statistics tab's Last Password Change, read through an endpoint that maps it.
+    read = client.users("/MustChange").json()["LastPasswordChangedDate"]["value"]
+    assert read == state["password_changed"] and read > before
 
 
 @pytest.mark.parametrize("params,text", [

@@ -35,7 +35,8 @@ def test_user_entity_fields_mappings_and_actions():
     assert list(fields) == ["Username", "FirstName", "LastName", "Email", "LoginTypeID", "IsApproved",
                             "GeneratePassword", "Password", "PasswordNeverExpires",
                             "PasswordChangeOnNextLogin", "AllowedSessions", "State", "LockedOutDate",
-                            "FailedPasswordAttemptCount", "LastLoginDate", "Roles", "LicenseTypes"]
+                            "FailedPasswordAttemptCount", "LastLoginDate", "LastPasswordChangedDate", "Roles",
+                            "LicenseTypes"]
     assert fields["Roles"] == "UserRole[]" and fields["LicenseTypes"] == "UserLicenseType[]"
     assert fields["IsApproved"] == "BooleanValue" and fields["AllowedSessions"] == "IntValue"
     maps = {m.get("field"): (m[0].get("object"), m[0].get("field"))

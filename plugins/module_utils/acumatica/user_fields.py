@@ -92,6 +92,7 @@ FIELDS = (
     Field("locked_out_date", "LockedOutDate", DATE, READ),
     Field("failed_attempts", "FailedPasswordAttemptCount", INT, READ, norm=integer),
     Field("last_login", "LastLoginDate", DATE, READ, report=True),
+    Field("last_password_change", "LastPasswordChangedDate", DATE, READ, report=True),
     Field("roles", "Roles", None, ROWS, option=dict(type="list", elements="str"), norm=folded_set,
           report=True, detail=Detail("UserRole", "AllowedRoles", "Rolename", ROLE_COLUMNS)),
     Field("licence_types", "LicenseTypes", None, ROWS, option=dict(type="list", elements="str"),
