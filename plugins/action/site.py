@@ -12,28 +12,21 @@ arguments, check and diff flags, and the templar.
 import traceback
 
 from ansible.errors import AnsibleError
-from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import filter_loader, test_loader
 
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import MODES, SiteFlow
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome import entry, outcome
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_vars import site_of
 
 
-ARGUMENT_SPEC = {"flow": {"type": "str", "choices": list(MODES), "default": "provision"}}
-
-
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = {"flow": {"type": "str", "choices": list(MODES), "default": "provision"}}
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, args = self.begin(tmp, task_vars)
         host = task_vars.get("inventory_hostname")
         check = bool(self._task.check_mode)
         try:

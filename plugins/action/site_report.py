@@ -6,26 +6,18 @@
 Collects the entry every site kept (plugin_utils/report.py), returns one line per site and
 writes the whole report as JSON on the controller (in check mode too: it is the plan).
 """
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome import report_lines
 
 
-ARGUMENT_SPEC = {"path": {"type": "path", "required": True}, "playbook": {"type": "str", "required": True},
-                 "registered": {"type": "str", "default": "toolkit_site"}}
-
-
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = {"path": {"type": "path", "required": True}, "playbook": {"type": "str", "required": True},
+                     "registered": {"type": "str", "default": "toolkit_site"}}
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, args = self.begin(tmp, task_vars)
         hosts = task_vars.get("ansible_play_hosts_all") or []
         entries = {host: report.kept(host) or self._registered(task_vars, host, args["registered"])
                    for host in hosts}

@@ -13,24 +13,16 @@ import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_validation as sv
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction
 
 
-ARGUMENT_SPEC = {"hosts": {"type": "list", "elements": "str"}}
-
-
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = {"hosts": {"type": "list", "elements": "str"}}
 
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        result, args = self.begin(tmp, task_vars)
         hosts = args["hosts"] or task_vars.get("ansible_play_hosts_all") \
             or [task_vars.get("inventory_hostname")]
         hostvars = task_vars["hostvars"]

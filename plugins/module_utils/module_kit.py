@@ -51,18 +51,20 @@ def run(module, body, *closers):
     try:
         result = body(module)
     except ToolkitError as exc:
-        warnings = _close_all(closers)
+        warnings = close_all(closers)
         module.fail_json(**exc.fail_kwargs(), **({"close_warnings": warnings} if warnings else {}))
     except Exception as exc:  # noqa: BLE001 - last resort, must not leak secrets
-        _close_all(closers)
+        close_all(closers)
         module.fail_json(msg=f"Unexpected {type(exc).__name__}; this is a toolkit bug, please report it.",
                          exception=_scrubbed_traceback(exc))
-    for warning in _close_all(closers):
+    for warning in close_all(closers):
         module.warn(warning)
     module.exit_json(**result)
 
 
-def _close_all(closers):
+def close_all(closers):
+    """Close every closer; the warnings of those that failed (a failed sign-out warns, never
+    fails)."""
     warnings = []
     for closer in closers:
         try:

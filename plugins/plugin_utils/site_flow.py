@@ -17,6 +17,7 @@ from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import AcumaticaClient
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import endpoint
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
+from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import close_all
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import CONNECTED, OcerraClient
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import (
     ensure_connection, find_connections, plan, public)
@@ -159,15 +160,8 @@ class SiteFlow:
 
     def close(self):
         """Sign out and close both clients; a failure only warns."""
-        for client in (self.erp, self.ocerra):
-            if client is None:
-                continue
-            try:
-                client.close()
-            except ToolkitError as exc:
-                self.warn(exc.message)
-            except Exception as exc:  # noqa: BLE001 - a failed sign-out warns, never fails
-                self.warn(f"closing {type(client).__name__} failed: {type(exc).__name__}")
+        for warning in close_all([c for c in (self.erp, self.ocerra) if c is not None]):
+            self.warn(warning)
 
     @contextmanager
     def _step(self, name):

@@ -99,7 +99,7 @@ def test_ansible_doc_documents_exactly_the_argument_spec(docs, name):
 @pytest.mark.parametrize("name", ACTION_MODULES)
 def test_ansible_doc_documents_exactly_the_actions_argument_spec(docs, name):
     action = importlib.import_module(f"ansible_collections.ocerra.acumatica.plugins.action.{name}")
-    same_options(docs[f"ocerra.acumatica.{name}"]["doc"]["options"], action.ARGUMENT_SPEC, name)
+    same_options(docs[f"ocerra.acumatica.{name}"]["doc"]["options"], action.ActionModule.ARGUMENT_SPEC, name)
 
 
 def test_ansible_doc_plain_text_works():

@@ -6,7 +6,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted((ROOT / "plugins").rglob("*.py"))
 # What ActionBase documents for action plugins (Developing plugins: action plugins).
-ACTION_MEMBERS = {"_task", "_templar"}
+ACTION_MEMBERS = {"_task", "_templar", "_VALID_ARGS", "_requires_connection", "_supports_check_mode"}
 
 
 def private(name):
@@ -29,8 +29,7 @@ def violations(path):
                     found.append(f"{node.lineno}: import {alias.name}")
         elif isinstance(node, ast.Attribute) and private(node.attr):
             owner = node.value.id if isinstance(node.value, ast.Name) else None
-            if owner != "self" or (path.parent.name == "action" and node.attr not in ACTION_MEMBERS
-                                   and node.attr not in _own_members(tree)):
+            if owner not in ("self", "cls") or node.attr not in ACTION_MEMBERS | _own_members(tree):
                 found.append(f"{node.lineno}: .{node.attr}")
     if "mock" in path.read_text(encoding="utf-8"):
         found.append("mentions mock")
@@ -40,8 +39,10 @@ def violations(path):
 def _own_members(tree):
     """Private names the file defines itself (methods and attributes of its own classes)."""
     names = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    names |= {t.attr for n in ast.walk(tree) if isinstance(n, ast.Assign)
-              for t in n.targets if isinstance(t, ast.Attribute)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            names |= {t.attr for t in node.targets if isinstance(t, ast.Attribute)}
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
     return names
 
 
