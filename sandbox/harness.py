@@ -30,6 +30,13 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args, **kwargs):
         pass
 
+    def send_response(self, code, message=None):
+        """As the standard library's, without its own Date: the apps set it from the
+        sandbox's clock (sandbox/http.py)."""
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Server", self.version_string())
+
 
 def load_seed(seed) -> dict:
     """A seed given as a path, a mapping or None (empty)."""

@@ -16,6 +16,7 @@
   `throttle` (429 with the IIS text or `body`, `Retry-After` when the fault has
   `retry_after`), `drop` (close the connection unanswered).
   A route may also raise `sandbox.faults.DropConnection` to drop its connection.
+* **Date.** Every product answer carries the fake clock's time in its `Date` header.
 * **Control API** under `/_sandbox/` (JSON, never logged, never faulted):
   `POST reset` (body: optional seed section; also clears log, counters, faults and the
   clock offset), `GET state`, `GET|PUT switches` (PUT merges), `GET clock`,
@@ -26,6 +27,7 @@ The model must provide `reset(section=None)`, `state()`, `switches()`,
 `set_switches(changes)` (ValueError on a bad name or value) and `counters()`.
 """
 import socket
+from email.utils import format_datetime
 
 from flask import Response, g, jsonify, request
 
@@ -122,6 +124,8 @@ def install_common(app, model, log, faults, clock):
                 log.count(site, "writes")
         if g.get("dropped"):
             _shut_socket()
+        # As a real server: its own clock (the fake's, which tests move) in every answer.
+        response.headers["Date"] = format_datetime(clock.now(), usegmt=True)
         return response
 
     @app.errorhandler(DropConnection)

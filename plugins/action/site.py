@@ -5,66 +5,107 @@
 
 Reads the host's site variables (plugin_utils/site_vars.py), runs the flow
 (plugin_utils/site_flow.py) in this worker, builds the site's report entry from the steps the
-flow recorded (plugin_utils/site_outcome.py) and keeps it for the run's summary
+flow recorded (plugin_utils/site_outcome.py) and writes it next to the run's report
 (plugin_utils/report.py). Only public ansible-core interfaces are used: ActionBase, the task's
 arguments, check and diff flags, and the templar.
+
+SIGINT and SIGTERM (Ctrl-C, a CI cancel: ansible-playbook forwards them to its workers) stop
+the flow at once; every open session is signed out, the journal records where it stopped,
+the site's entry is written, and then the signal takes its course.
 """
+import os
+import signal
 import traceback
 
 from ansible.errors import AnsibleError
 from ansible.plugins.loader import filter_loader, test_loader
 
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report, run_dir
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import MODES, SiteFlow
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import default_state_dir
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import MODES, Interrupted, SiteFlow
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome import entry, outcome
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_vars import site_of
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_vars import SiteVariableError, site_of
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class ActionModule(ControllerAction):
-    ARGUMENT_SPEC = {"flow": {"type": "str", "choices": list(MODES), "default": "provision"}}
+    ARGUMENT_SPEC = {
+        "flow": {"type": "str", "choices": list(MODES), "default": "provision"},
+        "report": {"type": "path"},
+        "state_dir": {"type": "path"},
+        "lock_wait": {"type": "int", "default": 60},
+        "validation": {"type": "str", "default": "toolkit_validation"},
+    }
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result, args = self.begin(tmp, task_vars)
         host = task_vars.get("inventory_hostname")
-        check = bool(self._task.check_mode)
+        # validate_sites' registered result (per_site: true) names the sites it refused; read
+        # as it is, not templated, since it holds every site's errors.
+        invalid = ((task_vars.get(args["validation"]) or {}).get("invalid") or {}).get(host)
+        if invalid:
+            site_entry = entry("failed", "The site's inventory variables are invalid, so nothing was sent to "
+                               "it: %s. Fix them (./run validate) and run again." % "; ".join(invalid), {}, {})
+            return self._finish(result, args, host, site_entry, [], [])
         try:
             site = site_of(host, task_vars, self._templar.template)
-        except AnsibleError as exc:
+        except (AnsibleError, SiteVariableError) as exc:
             site_entry = entry("failed", "The site's variables could not be evaluated: %s. Fix the inventory "
-                               "(./run validate) and run again." % exc.message, {}, {})
-            return self._finish(result, host, site_entry, [], [])
-        flow = SiteFlow(site, args["flow"], check_mode=check)
+                               "(./run validate) and run again." % getattr(exc, "message", exc), {}, {})
+            return self._finish(result, args, host, site_entry, [], [])
+        flow = SiteFlow(site, args["flow"], check_mode=bool(self._task.check_mode),
+                        state_dir=args["state_dir"] or default_state_dir(), lock_wait=args["lock_wait"],
+                        controller_pid=os.getppid())
+        caught = []
+        previous = {signum: signal.signal(signum, _raiser(caught)) for signum in SIGNALS}
+        status = None
         try:
             record = flow.run()
+            site_entry = outcome(record)
+            status = site_entry["status"]
         except Exception as exc:  # noqa: BLE001 - a bug; its text may echo a request, so not shown
             site_entry = entry("failed", "Unexpected %s in the %s flow of this site; this is a toolkit bug, "
                                "please report it." % (type(exc).__name__, args["flow"]), {}, {})
             result["frames"] = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
-            return self._finish(result, host, site_entry, [], flow.record.warnings)
         finally:
-            flow.close()
-        return self._finish(result, host, outcome(record), record.diffs, record.warnings)
+            for signum in SIGNALS:          # cleanup is not interrupted again
+                signal.signal(signum, lambda number, frame: caught.append(number))
+            flow.close(status)
+        self._finish(result, args, host, site_entry, flow.record.diffs, flow.record.warnings)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if caught:                          # now that sessions are closed, let it take its course
+            os.kill(os.getpid(), caught[0])
+        return result
 
     @staticmethod
-    def _finish(result, host, site_entry, diffs, warnings):
+    def _finish(result, args, host, site_entry, diffs, warnings):
         result.update(changed=site_entry["status"] == "changed", status=site_entry["status"],
                       reason=site_entry["reason"])
         if diffs:
             result["diff"] = diffs
         if warnings:
             result["warnings"] = warnings
-        if host and report.available():
-            report.keep(host, site_entry)
+        if host and args["report"]:
+            report.keep(args["report"], host, site_entry)
         else:
             result["site"] = site_entry
         return result
 
 
+def _raiser(caught):
+    def handler(signum, frame):
+        caught.append(signum)
+        raise Interrupted(signum)
+    return handler
+
+
 def _load_before_fork():
     """Load, in the controller, what every worker would otherwise load again: the filter and
-    test plugins a task's conditions use, and create the run's report directory.
+    test plugins a task's conditions use, and create the run's directory (run_dir.py).
 
     Ansible imports action plugins in the controller when the strategy looks them up, before
     it forks a worker per task and host, so workers inherit what is loaded here (measured:
@@ -73,7 +114,7 @@ def _load_before_fork():
     for loader in (filter_loader, test_loader):
         for _plugin in loader.all(class_only=True):
             pass
-    report.start()
+    run_dir.start()
 
 
 _load_before_fork()

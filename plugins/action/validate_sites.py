@@ -18,7 +18,7 @@ from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action
 
 
 class ActionModule(ControllerAction):
-    ARGUMENT_SPEC = {"hosts": {"type": "list", "elements": "str"}}
+    ARGUMENT_SPEC = {"hosts": {"type": "list", "elements": "str"}, "per_site": {"type": "bool", "default": False}}
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -43,13 +43,30 @@ class ActionModule(ControllerAction):
         result["sites"] = sorted(raw)
         result["unchecked"] = [{"host": h, "pointer": p, "reason": r} for h, p, r in unchecked]
         if errors:
-            result["failed"] = True
             result["errors"] = [e.as_dict() for e in errors]
             result["msg"] = "%d error(s) in the sites' inventory variables:\n%s" % (
                 len(errors), "\n".join(map(str, errors)))
+            if args["per_site"]:
+                result["invalid"] = _by_host(errors, raw)
+            else:
+                result["failed"] = True
         else:
             result["msg"] = "%d site(s) valid" % len(raw)
+        if args["per_site"]:
+            result.setdefault("invalid", {})
         return result
+
+
+def _by_host(errors, raw):
+    """{host: [error lines]}: an error names its host, or a group (every host in it), or no
+    one (every host)."""
+    invalid = {}
+    for error in errors:
+        hosts = [h for h, v in raw.items() if error.host is None or error.host == h
+                 or error.host in (v.get("group_names") or []) or error.host == "all"]
+        for host in hosts:
+            invalid.setdefault(host, []).append(str(error))
+    return invalid
 
 
 def _vaulted(value):

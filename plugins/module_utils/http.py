@@ -52,6 +52,7 @@ class HttpSeam:
         self.session.trust_env = False  # a proxy from the environment must not see secrets
         self.requests_sent = 0
         self.last_waited = 0.0
+        self.server_time = None     # the Date of the service's last answer (its own clock)
         self._sleep = sleep
         if not validate_certs:
             # Said once through `warn` instead of urllib3's warning on every request's stderr.
@@ -93,6 +94,7 @@ class HttpSeam:
                         f"{_reason(exc)}. Check the URL, the network and that the service is up.") from None
                 waited += self._wait(delay)
                 continue
+            self.server_time = _date(response) or self.server_time
             retryable = (response.status_code == 429
                          or (safe and response.status_code in RETRY_STATUSES)
                          or (retry_when is not None and retry_when(response)))
@@ -120,6 +122,13 @@ class HttpSeam:
 
     def close(self):
         self.session.close()
+
+
+def _date(response):
+    try:
+        return email.utils.parsedate_to_datetime(response.headers.get("Date"))
+    except (TypeError, ValueError):
+        return None
 
 
 def _path_only(path):

@@ -85,11 +85,20 @@ options:
       - V(when_changed) signs in once as the API user with O(password) (then signs out) and
         resets the password only when that fails. No probe is made when the user is locked,
         disabled or absent; the password is then reset (or set), as it cannot be verified.
+      - The probe is made only when one more failed sign-in could not lock the user out (see
+        O(lockout_threshold)); otherwise the password is reset, as for a locked user.
       - V(always) resets the password on every run; such a task is never idempotent.
       - V(on_create) sets it only when the user is created.
     type: str
     choices: [always, on_create, when_changed]
     default: when_changed
+  lockout_threshold:
+    description:
+      - The site's lock-out threshold (Security Preferences, SM201060). The
+        O(update_password=when_changed) probe signs in only while the user's failed sign-in
+        count plus one stays below it.
+    type: int
+    default: 3
   password_never_expires:
     description: The Password Never Expires box.
     type: bool
@@ -195,6 +204,10 @@ password_change_pending:
   description: A password change was needed but deferred by O(defer_password_change).
   type: bool
   returned: always
+password_verified:
+  description: The O(update_password=when_changed) probe signed in with O(password).
+  type: bool
+  returned: always
 actions:
   description:
     - "What was done, in order, e.g. C(created), C(unlocked), C(enabled), C(password_reset),
@@ -227,6 +240,7 @@ user:
     last_login: null
     locked_out_date: null
     failed_attempts: 0
+    last_password_change: "2026-01-01T00:00:00+00:00"
 diff:
   description: Before and after of the changed keys only; the password appears as C((changed)).
   type: dict
@@ -252,6 +266,7 @@ def argument_spec():
         roles_mode=dict(type="str", choices=["exact", "additive"], default="exact"),
         update_password=dict(type="str", choices=["always", "on_create", "when_changed"],
                              default="when_changed", no_log=False),
+        lockout_threshold=dict(type="int", default=3),
         publish_endpoint=dict(type="bool", default=False),
         publish_timeout=dict(type="int", default=900),
         defer_password_change=dict(type="bool", default=False, no_log=False),

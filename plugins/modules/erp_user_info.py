@@ -70,6 +70,7 @@ user:
     last_login: {description: Last sign-in date, as the site returns it., type: str}
     locked_out_date: {description: When it was locked out, if it is., type: str}
     failed_attempts: {description: Failed sign-in attempts counted now., type: int}
+    last_password_change: {description: When the password last changed (Statistics tab)., type: str}
 """
 
 from ansible.module_utils.basic import AnsibleModule

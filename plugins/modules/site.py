@@ -59,6 +59,29 @@ options:
     type: str
     choices: [provision, restore, report, publish]
     default: provision
+  report:
+    description:
+      - The run's report (see M(ocerra.acumatica.site_report)); the site's entry is written to
+        C(<report>.d/<site>.json) as the site finishes. Unset, the entry is returned in RV(site).
+    type: path
+  state_dir:
+    description:
+      - The folder on the controller with each site's journal and lock (no secret in it).
+        Default C($XDG_STATE_HOME/ocerra-acumatica), else C(~/.local/state/ocerra-acumatica).
+    type: path
+  lock_wait:
+    description:
+      - Seconds to wait for another run on this machine changing the same site's password;
+        the run then stops without changing anything.
+    type: int
+    default: 60
+  validation:
+    description:
+      - The variable holding M(ocerra.acumatica.validate_sites)' result with
+        O(ocerra.acumatica.validate_sites#module:per_site=true); a site it found invalid fails
+        here without any request.
+    type: str
+    default: toolkit_validation
 notes:
   - A no-change V(provision) sends each site at most five ERP requests (the admin's sign-in,
     one read of the user, the API user's verification sign-in and sign-out, the admin's
@@ -101,9 +124,8 @@ reason:
 site:
   description:
     - The site's whole report entry (status, reason, erp, entities).
-    - Normally kept out of the result, in the run's report directory on the controller (read
-      by M(ocerra.acumatica.site_report)), so that memory does not grow with the number of
-      sites; returned here only when the action runs in a process that did not inherit it.
-  returned: when the run's report directory is not available
+    - Normally written next to the report (O(report)) rather than kept in the result, so that
+      the controller's memory does not grow with the number of sites.
+  returned: when O(report) is not given
   type: dict
 """

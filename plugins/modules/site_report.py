@@ -7,12 +7,18 @@
 
 DOCUMENTATION = r"""
 module: site_report
-short_description: Write the run's report of every site and return one line per site
+short_description: Start and finish the run's report of every site; one line per site
 description:
-  - Once per run (C(run_once=true)), after M(ocerra.acumatica.site) ran on every host of the
-    play. Collects each site's outcome, writes the report as JSON on the controller and returns
-    one line per site plus the counts, for a C(debug) task to print.
-  - A host without an outcome (it stopped before its site task ended) is reported V(failed).
+  - Once per run (C(run_once=true)). With O(state=started), before the sites run, the report
+    at O(path) is replaced by one whose C(status) is C(running) and whose every site is
+    C(running), so a report never outlives the run that wrote it. M(ocerra.acumatica.site)
+    then writes each site's entry to C(<path>.d/<site>.json) as the site finishes.
+  - With O(state=finished), after M(ocerra.acumatica.site) ran on every host of the play, the
+    entries are merged into O(path) (C(status) C(finished)) and one line per site plus the
+    counts is returned, for a C(debug) task to print. A host without an entry (it stopped
+    before its site task ended) is reported V(failed).
+  - After a run that was killed, O(path) still says C(running) and C(<path>.d/) holds the
+    entries of the sites that finished.
   - The report is written in check mode too, as the plan.
 author: Ocerra Acumatica toolkit team
 version_added: 0.1.0
@@ -44,6 +50,11 @@ options:
     description: The name the report gives the run (its C(playbook) key).
     type: str
     required: true
+  state:
+    description: V(started) before the sites run, V(finished) after.
+    type: str
+    choices: [started, finished]
+    default: finished
   registered:
     description:
       - The variable the site task registered, read for a site whose outcome was not kept in
@@ -55,7 +66,19 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Write the run's report
+- name: Start the run's report
+  ocerra.acumatica.site_report:
+    path: out/report.json
+    playbook: provision
+    state: started
+  run_once: true
+
+- name: Each site
+  ocerra.acumatica.site:
+    flow: provision
+    report: out/report.json
+
+- name: Finish the run's report
   ocerra.acumatica.site_report:
     path: out/report.json
     playbook: provision
@@ -75,7 +98,7 @@ path:
   type: str
 lines:
   description: One line per site (host, status, reason), then the counts per status.
-  returned: success
+  returned: when O(state=finished)
   type: list
   elements: str
   sample: ["acme    ok       API user OcerraAPI in sync; 3 of 3 entities Connected.",

@@ -58,6 +58,15 @@ options:
       - Default is every host of the play (C(ansible_play_hosts_all)).
     type: list
     elements: str
+  per_site:
+    description:
+      - V(false) fails the task when any site is invalid, so a play stops before any network
+        call.
+      - V(true) never fails it for a site's errors and returns the invalid sites in
+        RV(invalid) instead, so that each fails alone (the role C(ocerra.acumatica.sites) and
+        M(ocerra.acumatica.site) do this) while the valid ones run.
+    type: bool
+    default: false
 notes:
   - The duplicate checks see only the hosts validated together; run C(./run validate) to check
     a whole inventory, including hosts left out by C(--limit).
@@ -92,9 +101,14 @@ msg:
   returned: always
   type: str
   sample: "1 error(s) in the sites' inventory variables:\ninventories/x/host_vars/acme.yml:4: acme: /erp_tenent: unknown variable; did you mean 'erp_tenant'?"
+invalid:
+  description: With O(per_site=true), each invalid site and its errors, one line each.
+  returned: when O(per_site=true)
+  type: dict
+  sample: {acme: ["inventories/x/host_vars/acme.yml:4: acme: /erp_tenent: unknown variable; did you mean 'erp_tenant'?"]}
 errors:
   description: One entry per problem (also listed in RV(msg), one per line). Never contains a secret.
-  returned: failure
+  returned: when a site is invalid
   type: list
   elements: dict
   contains:

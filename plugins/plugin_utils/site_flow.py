@@ -1,40 +1,77 @@
 """One site's flow, in one place: provision, restore, report and publish.
 
 A flow runs in one ERP admin session and one Ocerra client, calls the engines of
-module_utils directly, and records every step in a Record before it takes it: which step,
-whether it finished, and what it read and wrote of the API user and of each entity. The
-site's outcome (site_outcome.py) is built from that Record, never inferred afterwards.
+module_utils directly, and records every step in a Record before it takes it (and, for a
+real run, in the site's journal on the controller, journal.py). The site's outcome
+(site_outcome.py) is built from that Record, never inferred afterwards.
 
-The password change follows the safe order (design: Safe change): every entity switched off,
-the ERP password reset, the password pushed to every entity, switched back on, verified.
-When a run stops before the ERP password changed (or the ERP refused the reset), the
-entities this run switched off are switched back on; when it may have changed, they stay
-off (they cannot lock the API user out) and the next run finishes the change.
+The password change is the safe order (design: Safe change):
+  1. the new password is in the inventory before either system is touched; the journal
+     records the change as started; one change at a time per site (a lock on this machine,
+     and the ERP's last password change read again before the ERP is written);
+  2. every entity that uses the site's URL, tenant and login, listed or not, switched off;
+  3. the ERP password reset, and a sign-in as the API user with it (verify before fan-out);
+  4. the first entity given the password, switched on and its connection test read before
+     the others; an entity whose test fails for its password is switched off again;
+  5. the journal records the change as finished.
+The toolkit never brings the API user to the lock-out threshold: before any sign-in as the
+API user whose outcome is not known, and before switching on an entity that will test a
+password, it reads the user's failed sign-in count and stops when one more failure could lock
+the user out. When a run stops before the ERP password changed, the entities it switched off
+whose password still works are switched back on; the others stay off (they cannot lock the
+user out) and the next run finishes the change.
 """
+import os
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
-from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import user as user_engine
-from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import AcumaticaClient
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import endpoint
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import user as user_engine
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import PROBE_OK, AcumaticaClient
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import close_all
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import CONNECTED, OcerraClient
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import (
-    ensure_connection, find_connections, plan, public)
+    ConnectionFailed, ensure_connection, plan, public, same_values)
 from ansible_collections.ocerra.acumatica.plugins.module_utils.secrets import Secrets
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import discovery
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import Journal, LockBusy, SiteLock, site_folder
 
-# Error kinds of the reset step that prove the ERP password was not reset (refused before or
-# at the reset action), so the entities switched off for it may be switched back on.
-PASSWORD_UNCHANGED_KINDS = {
-    "password_rejected", "invalid_credentials", "sign_in_refused", "unknown_tenant", "login_limit",
-    "insufficient_rights", "account_disabled", "endpoint_not_published", "licence_unavailable",
-    "role_not_allowed", "missing_option", "password_policy", "customization_failed",
-}
 MODES = ("provision", "restore", "report", "publish")
+# A password change made elsewhere this recently, that not every entity has yet, may still be
+# going on (another machine's run): provision leaves the site to it.
+IN_FLIGHT = timedelta(minutes=15)
+# Connection statuses that mean the entity's password is wrong (or locked out): such an
+# entity is switched off again, never left enabled to fail its next sync.
+PASSWORD_STATUSES = {"InvalidCredentials", "AccountLocked", "PasswordChangeRequired"}
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived (raised by the site action's handler)."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class LockoutRisk(ToolkitError):
+    kind = "lockout_guard"
+
+
+class ConcurrentChange(ToolkitError):
+    kind = "concurrent_change"
+
+
+class ControllerGone(ToolkitError):
+    kind = "controller_gone"
+
+
+class UnlistedEntities(ToolkitError):
+    kind = "unlisted_entities"
 
 
 class Step:
-    """One step of a flow: started, then done or failed (with the error)."""
+    """One step of a flow: started, then done, failed (with the error) or interrupted."""
 
     def __init__(self, name):
         self.name, self.status, self.error = name, "started", None
@@ -61,7 +98,8 @@ class EntityRun:
         self.client_name = entity.get("name")
         self.read = None            # the settings as first read (no password)
         self.connection = None      # the latest settings read or written (no password)
-        self.changed = self.password_pushed = self.switched_off = self.needs_work = False
+        self.changed = self.password_pushed = self.switched_off = False
+        self.needs_work = False
         self.error = None           # the message of this entity's last failed step
 
     def seen(self, connection):
@@ -81,16 +119,18 @@ class ErpRun:
     """What the flow read and did to the API user."""
 
     def __init__(self):
-        self.read = None            # the user as first read (restore, report), no secret
+        self.read = None            # the user as first read, no secret
         self.user = None            # the latest view of the user, no secret
         self.changed = self.password_updated = self.password_change_pending = False
-        self.password_unchanged = None   # the reset step failed: True = provably not reset
+        self.verified = False       # a sign-in as the API user with the site's password worked
+        self.password_unchanged = None   # a change stopped: True = provably not reset
         self.actions = []
 
     def add(self, result):
         self.changed = self.changed or result["changed"]
         self.password_updated = self.password_updated or result["password_updated"]
         self.password_change_pending = self.password_change_pending or result["password_change_pending"]
+        self.verified = self.verified or result["password_verified"]
         self.actions += result["actions"]
         self.user = result["user"]
 
@@ -105,13 +145,17 @@ class Record:
         self.entities = {}
         self.connections = None     # restore / report: the entities using this site and login
         self.endpoint = None        # publish: ensure_published's answer
-        self.still_off = []         # entities a roll-back could not switch back on
+        self.still_off = []         # entities a roll-back left switched off, with why
+        self.previous = None        # an unfinished change an earlier run left (journal)
+        self.unfinished_runs = []   # earlier runs of this machine that never finished (journal)
+        self.interrupted = None     # the signal that stopped the run
         self.diffs = []
         self.warnings = []
 
     @property
     def failed_step(self):
-        return next((s for s in self.steps if s.status == "failed" and s.name != "rollback"), None)
+        return next((s for s in self.steps if s.status in ("failed", "interrupted") and s.name != "rollback"),
+                    None)
 
     def step(self, name):
         return next((s for s in self.steps if s.name == name), None)
@@ -122,13 +166,23 @@ class Record:
 
 
 class SiteFlow:
-    def __init__(self, site, mode, *, check_mode=False, timeout=30, retry_timeout=60):
+    def __init__(self, site, mode, *, check_mode=False, state_dir=None, lock_wait=60, controller_pid=None,
+                 timeout=30, retry_timeout=60):
         if mode not in MODES:
             raise ValueError(f"unknown flow {mode!r}")
         self.site, self.mode, self.check = site, mode, check_mode
         self.record = Record(mode, check_mode, site)
         self.secrets = Secrets(*site.secrets())
         self.secrets.add(site.ocerra.get("password"), basic_user=site.ocerra.get("username"))
+        self.lock_wait, self.controller_pid = lock_wait, controller_pid
+        self.journal = self.lock = None
+        if state_dir and not check_mode and mode != "report":
+            folder = site_folder(state_dir, site.url, site.tenant, site.login)
+            self.journal = Journal(folder, {"url": site.url, "tenant": site.tenant, "login": site.login},
+                                   flow=mode)
+            self.lock = SiteLock(folder)
+            self.record.previous = self.journal.unfinished_change
+            self.record.unfinished_runs = self.journal.unfinished_runs
         # publish_endpoint.yml only checks a site where publishing is not allowed.
         erp_check = check_mode or (mode == "publish" and not site.publish_allowed)
         self.erp = AcumaticaClient(
@@ -142,6 +196,7 @@ class SiteFlow:
                 site.ocerra["url"], site.ocerra["username"], site.ocerra["password"],
                 validate_certs=site.ocerra.get("validate_certs", True), ca_path=site.ocerra.get("ca_path"),
                 timeout=timeout, retry_timeout=retry_timeout, check_mode=check_mode, warn=self.warn)
+        self.own_change = None      # the ERP's last password change this run made
 
     def warn(self, message):
         message = self.secrets.scrub(message)
@@ -152,30 +207,56 @@ class SiteFlow:
 
     def run(self):
         """Run the flow; the Record, whatever happened. Sessions are closed by close()."""
+        if self.journal:
+            self.journal.run_started()
         try:
             getattr(self, "_" + self.mode)()
         except StepFailed:
             pass
         return self.record
 
-    def close(self):
-        """Sign out and close both clients; a failure only warns."""
+    def close(self, status=None):
+        """Sign out and close both clients (a failure only warns), release the lock, and
+        record in the journal how the run ended (a site found in order also ends a change an
+        earlier run left unfinished)."""
         for warning in close_all([c for c in (self.erp, self.ocerra) if c is not None]):
             self.warn(warning)
+        if self.lock:
+            self.lock.release()
+        if self.journal:
+            if status in ("ok", "changed"):
+                self.journal.change_finished("finished")
+            self.journal.run_finished(status or ("interrupted" if self.record.interrupted else "stopped"))
 
     @contextmanager
-    def _step(self, name):
+    def _step(self, name, writes=False):
+        """A recorded step; `writes`: it changes a system, so the journal records it first
+        and it is not taken when the controller has gone."""
         step = Step(name)
         self.record.steps.append(step)
+        if writes and self.journal:
+            self.journal.step(name, "started")
         try:
+            if writes:
+                self._alive()
             yield step
         except ToolkitError as exc:
             self._fail(step, exc)
+        except Interrupted as signal:
+            step.status = "interrupted"
+            self.record.interrupted = signal.signum
+            if self.journal:
+                self.journal.step(name, "interrupted", signal=signal.signum)
+            raise StepFailed(step) from None
         step.status = "done"
+        if writes and self.journal:
+            self.journal.step(name, "done")
 
     def _fail(self, step, error):
         error.message = self.secrets.scrub(error.message)
         step.status, step.error = "failed", error
+        if self.journal:
+            self.journal.step(step.name, "failed", kind=error.kind)
         raise StepFailed(step) from None
 
     def _each(self, step, runs, act):
@@ -186,13 +267,24 @@ class SiteFlow:
                 act(run)
                 run.error = None
             except ToolkitError as exc:
-                run.error = _first_line(self.secrets.scrub(exc.message))
-                run.seen(exc.details.get("connection"))
-                run.changed = run.changed or bool(exc.details.get("changed"))
-                run.password_pushed = run.password_pushed or bool(exc.details.get("password_pushed"))
+                self._entity_failed(run, exc)
                 failed.append(run)
+                if exc.kind in (LockoutRisk.kind, ControllerGone.kind):
+                    break
         if failed:
             self._fail(step, ToolkitError("; ".join(f"{r.key}: {r.error}" for r in failed)))
+
+    def _entity_failed(self, run, exc):
+        run.error = _first_line(self.secrets.scrub(exc.message))
+        run.seen(exc.details.get("connection"))
+        run.changed = run.changed or bool(exc.details.get("changed"))
+        run.password_pushed = run.password_pushed or bool(exc.details.get("password_pushed"))
+
+    def _alive(self):
+        """Stop before a write when the controller that started this worker has gone."""
+        if self.controller_pid and os.getppid() != self.controller_pid:
+            raise ControllerGone("ansible-playbook, which started this run, has gone: this run stopped "
+                                 "before its next change. Run again.")
 
     # ---- the ERP side ----------------------------------------------------------------------
 
@@ -200,24 +292,54 @@ class SiteFlow:
         """One erp_user run in the flow's admin session: read (publishing a missing endpoint
         when allowed), decide the password step, plan, write what differs (not in check mode)."""
         params = dict(self.site.user, **overrides)
-        record, endpoint_actions = user_engine.read(self.erp, params, self.check)
-        desired = user_engine.desired_of(params)
-        before = user_engine.view(record)
-        step, locked, pending = user_engine.password_step(self.erp, params, before, desired)
-        plan = user_engine.plan_present(record, desired, mode=params["roles_mode"], password_step=step,
-                                        locked=locked, site=self.erp.site, login=params["login"])
-        if plan.create:
-            user_engine.require_for_create(params, self.erp.site)
-        if self.check or not (plan.updated or plan.password):
-            final = {k: v for k, v in plan.after.items() if k != "password"}
-        else:
-            final = user_engine.apply(self.erp, plan, params["login"], params["password"])
-        result = user_engine.result(plan, endpoint_actions, final, pending)
+        result, before = user_engine.ensure(self.erp, params, self.check)
+        self.record.erp.read = self.record.erp.read or before
         self.record.erp.add(result)
+        if result["password_updated"]:
+            self.own_change = (result["user"] or {}).get("last_password_change")
         self._diff(result["diff"])
 
     def _read_user(self):
-        self.record.erp.read = self.record.erp.user = user_engine.view(self.erp.get_user(self.site.login))
+        user = user_engine.view(self.erp.get_user(self.site.login))
+        self.record.erp.read = self.record.erp.read or user
+        self.record.erp.user = user
+        return user
+
+    def _guard(self, user, doing):
+        """Stop when one more failed sign-in could lock the API user out."""
+        threshold = self.site.user.get("lockout_threshold")
+        if user.get("locked") or user_engine.at_lockout_risk(user, threshold):
+            raise LockoutRisk(
+                f"Stopped before {doing}: '{self.site.login}' on MYOB Acumatica {self.erp.site} "
+                f"{'is locked out' if user.get('locked') else 'has %s failed sign-in(s)' % user.get('failed_attempts')}"
+                f" and its lock-out threshold is {threshold}, so one more failed sign-in could lock it out for "
+                "every entity. Nothing was signed in. The count goes back to 0 at the next successful sign-in "
+                "and restarts after the lock-out window (10 minutes by default) at the next failure; make sure "
+                "nothing else signs in with a wrong password, then run again (restore_connection.yml resets the "
+                "password without signing in).")
+
+    def _verify(self, own_change):
+        """Sign in as the API user with the site's password before any entity gets it. Right
+        after this run set it (the ERP's last password change still the one this run made),
+        the sign-in cannot fail on the password; otherwise the lock-out guard applies."""
+        user = self._read_user()
+        changed_at = user.get("last_password_change")
+        if own_change:
+            if changed_at != self.own_change:
+                raise ConcurrentChange(
+                    f"The password of '{self.site.login}' changed again (at {changed_at}) after this run set "
+                    "it: another run or a person changed it meanwhile. This run stops; the entities it "
+                    "switched off stay off. Find out which password is meant, then run again.")
+        else:
+            self._guard(user, "verifying the password by signing in as the API user")
+        outcome = self.erp.probe_signin(self.site.login, self.site.user["password"])
+        if outcome != PROBE_OK:
+            raise ToolkitError(
+                f"Signing in as '{self.site.login}' on MYOB Acumatica {self.erp.site} with the inventory's "
+                f"password was refused ({outcome}){' right after this run set it' if own_change else ''}: "
+                "no entity was given it. " + ("Check the user on Users (SM201010)." if own_change else
+                                              "Run restore_connection.yml to reset it."), reason=outcome)
+        self.record.erp.verified = True
 
     # ---- the Ocerra side -------------------------------------------------------------------
 
@@ -236,78 +358,50 @@ class SiteFlow:
         self._diff(result["diff"])
         return result
 
+    def _desired(self, run, enabled=True):
+        if run.declared:
+            return self.site.entity_desired(run.entity, enabled)
+        # An entity found by discovery keeps its own branch.
+        return dict(self.site.entity_desired({}, enabled), branch=None)
+
     def _read_entity(self, run):
-        """One GET (no write, no test) that says whether the entity needs the password: a
-        setting or Enable Connection differs, Ocerra has none, or it is not Connected."""
-        current = self.ocerra.get_settings(self._client_id(run))
-        run.seen(public(current))
-        changes = plan(current, self.site.entity_desired(run.entity), self.site.user.get("password"))
-        run.needs_work = bool(changes) or not run.connected
+        """One GET (no write, no test) of an entity of the inventory."""
+        run.seen(public(self.ocerra.get_settings(self._client_id(run))))
 
-    def _switch_off(self, run):
-        result = self._ensure_entity(run, self.site.entity_desired(run.entity, enabled=False))
-        run.switched_off = run.switched_off or result["changed"]
+    def _needs_work(self, run):
+        """The entity needs the password: a setting or Enable Connection differs, Ocerra has
+        none, it is not Connected, or its last successful test predates the ERP's last
+        password change (its status is stale: it holds an older password)."""
+        current = dict(run.connection or {})
+        current.setdefault("has_password", False)
+        changes = plan(current, self._desired(run), self.site.user.get("password"))
+        return bool(changes) or not run.connected or self._stale(run)
 
-    def _connect(self, run):
-        self._ensure_entity(run, self.site.entity_desired(run.entity), password=self.site.user["password"])
+    def _stale(self, run):
+        checked = _when((run.connection or {}).get("status", {}).get("checked"))
+        changed = _when((self.record.erp.user or {}).get("last_password_change"))
+        return bool(checked and changed and checked < changed)
 
-    def _switch_back_on(self, run):
-        self._ensure_entity(run, {"erp_url": None, "tenant": None, "branch": None, "login": None,
-                                  "enabled": True})
-
-    def _find_connections(self):
+    def _discover(self):
+        """Add every entity that uses this site, tenant and login but is not in the inventory."""
+        connections, _ = discovery.listing(self.ocerra, self.warn)
         wanted = {"erp_url": self.site.url, "tenant": self.site.tenant, "login": self.site.login}
-        connections, _ = find_connections(self.ocerra, wanted, self.warn)
-        self.record.connections = connections
-        return connections
-
-    def _diff(self, diff):
-        if diff and (diff.get("before") or diff.get("after")):
-            self.record.diffs.append(diff)
-
-    # ---- the flows -------------------------------------------------------------------------
-
-    def _provision(self):
-        erp = self.record.erp
-        with self._step("erp"):
-            self._ensure_user(defer_password_change=True)
-        runs = [self.record.add_entity(e) for e in self.site.entities]
-        if not (erp.password_updated or erp.password_change_pending):
-            with self._step("read_entities") as step:
-                self._each(step, runs, self._read_entity)
-        if erp.password_change_pending:
-            self._safe_order(runs)
-        else:
-            targets = runs if erp.password_updated else [r for r in runs if r.needs_work]
-            if targets:
-                with self._step("connect") as step:
-                    self._each(step, targets, self._connect)
-
-    def _restore(self):
-        self._read_site()
-        self._safe_order(list(self.record.entities.values()))
-
-    def _report(self):
-        self._read_site()
-
-    def _read_site(self):
-        """The API user and every entity that signs in to this site with its login (listed or
-        not), read only."""
-        with self._step("read_user"):
-            self._read_user()
-        with self._step("find_entities"):
-            connections = self._find_connections()
-        for entity in self.site.entities:
-            self.record.add_entity(entity)
-        for connection in connections:
-            run = self._declared(connection) or self.record.add_entity(
-                {"client_id": connection["client_id"]}, declared=False)
-            run.seen(connection)
-
-    def _publish(self):
-        with self._step("publish"):
-            self.record.endpoint = dict(endpoint.ensure_published(self.erp, self.erp.seam.check_mode),
-                                        endpoint=f"{endpoint.ENDPOINT}/{endpoint.VERSION}")
+        found = [c for c in connections if same_values(c, wanted)]
+        self.record.connections = found
+        unlisted = []
+        for connection in found:
+            run = self._declared(connection)
+            if run is None:
+                run = self.record.add_entity({"client_id": connection["client_id"]}, declared=False)
+                unlisted.append(run)
+            if run.connection is None:
+                run.seen(connection)
+        if unlisted and self.site.unlisted == "fail" and self.mode != "report":
+            raise UnlistedEntities(
+                "Ocerra entities that use this site and login are not in ocerra_entities: "
+                f"{', '.join(f'{r.client_name} ({r.client_id})' for r in unlisted)}. A password change would "
+                "break them, and ocerra_unlisted_entities is fail, so nothing was changed: add them to "
+                "ocerra_entities (or set ocerra_unlisted_entities: include).")
 
     def _declared(self, connection):
         """The inventory's entity this connection is, by client id or by name."""
@@ -320,32 +414,228 @@ class SiteFlow:
                 return run
         return None
 
-    def _safe_order(self, runs):
-        """Every entity off, the ERP password reset, pushed to every entity and switched on."""
+    def _switch_off(self, run):
+        self._alive()
+        result = self._ensure_entity(run, self._desired(run, enabled=False))
+        run.switched_off = run.switched_off or result["changed"]
+
+    def _connect(self, run):
+        """Give one entity the site's password and switch it on, once one more failed sign-in
+        could not lock the API user out; switch it off again when its test shows a wrong
+        password."""
+        self._alive()
+        if not self.check:
+            self._guard(self._read_user(), f"switching on entity {run.key}, whose connection test signs in")
         try:
-            with self._step("entities_off") as step:
-                self._each(step, runs, self._switch_off)
-            with self._step("erp_password") as step:
-                self._ensure_user(update_password="always")
-        except StepFailed as stop:
-            if stop.step.name == "entities_off" or stop.step.error_kind in PASSWORD_UNCHANGED_KINDS:
-                self.record.erp.password_unchanged = True
-                self._roll_back(runs)
+            self._ensure_entity(run, self._desired(run), password=self.site.user["password"])
+        except ConnectionFailed as exc:
+            if exc.details.get("connection_status") in PASSWORD_STATUSES:
+                self._ensure_entity(run, self._desired(run, enabled=False))
+                exc.message += " It was switched off again, so it does not fail its next sync."
             raise
-        with self._step("entities_on") as step:
-            self._each(step, runs, self._connect)
+
+    def _diff(self, diff):
+        if diff and (diff.get("before") or diff.get("after")):
+            self.record.diffs.append(diff)
+
+    # ---- the flows -------------------------------------------------------------------------
+
+    def _provision(self):
+        runs = [self.record.add_entity(e) for e in self.site.entities]
+        with self._step("read_entities") as step:
+            self._each(step, runs, self._read_entity)
+        with self._step("discover"):
+            self._discover()
+        with self._step("erp", writes=not self.check):
+            self._ensure_user(defer_password_change=True)
+        erp = self.record.erp
+        everyone = list(self.record.entities.values())
+        if erp.password_change_pending:
+            self._change_password(everyone)
+        elif erp.password_updated:           # created with its password: every entity gets it
+            self._fan_out(everyone, own_change=True)
+        else:
+            targets = [r for r in everyone if self._needs_work(r)]
+            if targets:
+                self._fan_out(targets, own_change=False)
+
+    def _restore(self):
+        self._read_site()
+        self._change_password(list(self.record.entities.values()))
+
+    def _report(self):
+        self._read_site()
+
+    def _read_site(self):
+        """The API user and every entity that signs in to this site with its login (listed or
+        not), read only."""
+        with self._step("read_user"):
+            self._read_user()
+        with self._step("find_entities"):
+            for entity in self.site.entities:
+                self.record.add_entity(entity)
+            self._discover()
+
+    def _publish(self):
+        with self._step("publish", writes=not self.erp.seam.check_mode):
+            self.record.endpoint = dict(endpoint.ensure_published(self.erp, self.erp.seam.check_mode),
+                                        endpoint=f"{endpoint.ENDPOINT}/{endpoint.VERSION}")
+
+    # ---- the password change ---------------------------------------------------------------
+
+    def _change_password(self, runs):
+        """The safe order. Every entity off, the ERP password reset, verified, then the
+        entities, first one first; a stop before the reset switches back on what still works."""
+        first_read = (self.record.erp.read or {}).get("last_password_change")
+        if not self.check:
+            with self._step("lock"):
+                self._take_lock(first_read, runs)
+            self.journal and self.journal.change_started(self.site.user["password"], first_read)
+        try:
+            with self._step("entities_off", writes=True) as step:
+                self._each(step, runs, self._switch_off)
+            with self._step("erp_password", writes=True):
+                if not self.check:
+                    self._unchanged_since(first_read, "before the ERP password is written")
+                self._ensure_user(update_password="always")
+                self.journal and self.journal.change_note(password_changed_after=self.own_change)
+        except StepFailed as stop:
+            self._after_stopped_change(stop.step, first_read, runs)
+            raise
+        self._fan_out(runs, own_change=True)
+
+    def _take_lock(self, first_read, runs):
+        """This machine's lock on the site, and the checks that no other change is going on:
+        another run on this machine (it held the lock), or on another machine (the ERP's last
+        password change moved since this run read it, or is recent and not every entity has
+        it yet)."""
+        try:
+            waited = self.lock.acquire(self.lock_wait, self.journal.run) if self.lock else 0
+        except LockBusy as busy:
+            raise ConcurrentChange(
+                f"Another run on this machine (pid {busy.holder.get('pid', '?')}, since "
+                f"{busy.holder.get('locked', '?')}) is changing this site's password; this run waited "
+                f"{busy.waited:.0f}s and stopped without changing anything. Run again when it has finished.") from None
+        if waited:
+            raise ConcurrentChange(
+                f"Another run on this machine changed this site's password while this run waited {waited:.0f}s "
+                "for it: this run stopped without changing anything, so two runs do not both set different "
+                "passwords. Run again if this inventory's password is the one meant.")
+        user = self._unchanged_since(first_read, "before anything is switched off")
+        if self.mode == "provision":
+            self._no_change_in_flight(user, runs)
+
+    def _unchanged_since(self, first_read, when):
+        user = self._read_user()
+        if user.get("last_password_change") != first_read:
+            raise ConcurrentChange(
+                f"The password of '{self.site.login}' changed at {user.get('last_password_change')}, after this "
+                f"run read the site: another run or a person changed it. This run stopped {when}, so two runs "
+                "do not both set different passwords. Find out which password is meant, then run again.")
+        return user
+
+    def _no_change_in_flight(self, user, runs):
+        """Another machine may be in the middle of a change: the ERP's password changed less
+        than IN_FLIGHT ago, not by this machine, and not every entity has been tested since."""
+        changed = _when(user.get("last_password_change"))
+        now = self.erp.seam.server_time
+        ours = self.record.previous and self.record.previous.get("password_changed_after") == user.get(
+            "last_password_change")
+        if not changed or not now or ours or now - changed > IN_FLIGHT:
+            return
+        if all(r.connected and not self._stale(r) for r in runs):
+            return
+        raise ConcurrentChange(
+            f"The password of '{self.site.login}' was changed at {user.get('last_password_change')}, "
+            f"{int((now - changed).total_seconds() // 60)} minute(s) ago, not by a run of this machine, and not "
+            "every entity has been connected with it since: another run may still be finishing that change. "
+            f"This run stopped without changing anything; run again after "
+            f"{(changed + IN_FLIGHT).strftime('%H:%M UTC')}, or sooner once the other run has finished.")
+
+    def _after_stopped_change(self, step, first_read, runs):
+        """Whether the ERP password provably did not change, then switch back on what still
+        works (each entity decides by its own last test, so this is safe whoever changed the
+        ERP password). Not after a signal or without a controller: those stop at once."""
+        erp = self.record.erp
+        if self.journal:
+            self.journal.change_note(stopped_at=step.name)
+        if self.check or self.record.interrupted is not None or step.error_kind == ControllerGone.kind:
+            return
+        if step.name == "erp_password":
+            try:
+                erp.password_unchanged = self._read_user().get("last_password_change") == first_read
+            except ToolkitError:
+                return              # cannot tell which password the ERP holds: leave them off
+        else:
+            erp.password_unchanged = True
+        self._roll_back(runs)
 
     def _roll_back(self, runs):
-        """Switch back on the entities this run switched off (the ERP password is unchanged,
-        so the password Ocerra holds still works). Failures stay in the Record."""
+        """Switch back on the entities this run switched off whose password still works: they
+        were Connected, tested after the ERP's last password change. Each is guarded and
+        tested; the others stay off (they hold a stale password). What stays off is recorded."""
         switched = [r for r in runs if r.switched_off]
         if not switched:
             return
+        working = [r for r in switched if (r.read or {}).get("status", {}).get("code") == CONNECTED
+                   and not self._stale_read(r)]
+        self.record.still_off = [(r.key, "holds a password older than the ERP's") for r in switched
+                                 if r not in working]
+        if not working:
+            return
         try:
-            with self._step("rollback") as step:
-                self._each(step, switched, self._switch_back_on)
+            with self._step("rollback", writes=True) as step:
+                self._each(step, working, self._switch_back_on)
         except StepFailed:
-            self.record.still_off = [r.key for r in switched if r.error]
+            self.record.still_off += [(r.key, r.error) for r in working if r.error]
+        if self.journal:
+            self.journal.change_finished("rolled back")
+
+    def _stale_read(self, run):
+        checked = _when((run.read or {}).get("status", {}).get("checked"))
+        changed = _when((self.record.erp.user or {}).get("last_password_change"))
+        return not checked or (changed is not None and checked < changed)
+
+    def _switch_back_on(self, run):
+        self._alive()
+        self._guard(self._read_user(), f"switching entity {run.key} back on")
+        try:
+            self._ensure_entity(run, {"erp_url": None, "tenant": None, "branch": None, "login": None,
+                                      "enabled": True})
+        except ConnectionFailed as exc:
+            if exc.details.get("connection_status") in PASSWORD_STATUSES:
+                self._ensure_entity(run, {"erp_url": None, "tenant": None, "branch": None, "login": None,
+                                          "enabled": False})
+            raise
+
+    def _fan_out(self, runs, own_change):
+        """Verify the password with the ERP (unless this run already signed in with it), then
+        give it to the first entity and read its test before the others."""
+        if not self.check and not self.record.erp.verified:
+            with self._step("verify"):
+                self._verify(own_change)
+        with self._step("entities_on", writes=True) as step:
+            first, rest = runs[0], runs[1:]
+            try:
+                self._connect(first)
+            except ToolkitError as exc:
+                self._entity_failed(first, exc)
+                self._fail(step, ToolkitError(
+                    f"{first.key}: {first.error} The other entities were not given the password."))
+            first.error = None
+            self._each(step, rest, self._connect)
+
+
+def _when(text):
+    """An ISO 8601 time of either service as an aware datetime in whole seconds (Ocerra's
+    dates have no fractions, so finer ERP times must not make a later test look earlier),
+    or None."""
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).replace(microsecond=0)
+    except ValueError:
+        return None
 
 
 def _first_line(text, limit=400):

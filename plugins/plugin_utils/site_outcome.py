@@ -15,11 +15,12 @@ from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client imp
 
 STATUSES = ("ok", "changed", "degraded", "failed")
 PLAN = "Plan (check mode, nothing written): "
-SAFE_ORDER = ("Safe order: every entity switched off, ERP password reset, pushed to every entity, "
-              "switched back on")
+SAFE_ORDER = ("Safe order: every entity switched off, ERP password reset and verified, pushed to every "
+              "entity (the first one tested before the others), switched back on")
 # The step that stopped a provision or restore -> the stage the reason describes.
 STAGES = {"read_user": "read", "find_entities": "read", "erp": "erp", "read_entities": "probe",
-          "entities_off": "off", "erp_password": "reset", "entities_on": "on", "connect": "on"}
+          "discover": "unlisted", "lock": "lock", "entities_off": "off", "erp_password": "reset",
+          "verify": "verify", "entities_on": "on"}
 
 
 def entry(status, reason, erp, entities):
@@ -64,7 +65,7 @@ def _erp_view(record, failed):
     return {"url": site.url, "tenant": site.tenant, "login": site.login, "changed": erp.changed,
             "password_updated": erp.password_updated, "password_change_pending": erp.password_change_pending,
             "actions": list(erp.actions), "user": reported(erp.user or {}),
-            "error": _why(failed) if failed is not None and failed.name in ("erp", "erp_password", "read_user")
+            "error": _why(failed) if failed is not None and failed.name in ("erp", "erp_password", "read_user", "verify")
             else None}
 
 
@@ -123,6 +124,51 @@ def findings(record):
 
 # ---- provision and restore -------------------------------------------------------------------
 
+def _unlisted_note(record):
+    found = [r for r in record.entities.values() if not r.declared]
+    if not found:
+        return ""
+    return " Found, not in the inventory (part of every change; add them to ocerra_entities): %s." % ", ".join(
+        "%s (%s)" % (r.client_name, r.client_id) for r in found)
+
+
+def _history(record):
+    """What the journal says an earlier run of this machine left unfinished."""
+    change = record.previous
+    if not change:
+        return ""
+    steps = change.get("steps") or []
+    where = ("at step '%s' (%s)" % (steps[-1]["step"], steps[-1]["event"])) if steps else "before its first step"
+    return ("An earlier run on this machine left a password change unfinished (started %s, stopped %s); "
+            "this run read both systems again. " % (change.get("started"), where))
+
+
+def _abandoned_sessions(record):
+    runs = record.unfinished_runs
+    if not runs:
+        return ""
+    last = runs[-1]
+    return (" A run of this machine that started at %s (pid %s) never finished (killed?): an ERP session it "
+            "opened stays open until the ERP frees it, about 10 minutes after its last request."
+            % (last.get("started"), last.get("pid")))
+
+
+def _stopped(record, failed):
+    """Why a change stopped, and what it left: for a signal or a controller that has gone."""
+    switched = [r.key for r in record.entities.values() if r.switched_off]
+    erp = record.erp
+    what = ("Stopped by signal %s" % record.interrupted if record.interrupted is not None
+            else "Stopped because ansible-playbook had gone")
+    password = ("the ERP password changed" if erp.password_updated else
+                "the ERP password may have changed" if failed.name == "erp_password" else
+                "the ERP password is unchanged")
+    left = ("; %s switched off stay off (%s), so Ocerra cannot lock the user out" % (
+        _plural(len(switched), "entity"), ", ".join(switched))) if switched else ""
+    status = "degraded" if switched or erp.password_updated or failed.name == "erp_password" else "failed"
+    return status, "%s during step '%s': %s%s. Every session was signed out and the journal says where it " \
+                   "stopped. Run again: the next run finishes the change." % (what, failed.name, password, left)
+
+
 def _changed(record):
     check = record.check_mode
     login = record.site.login or "the API user"
@@ -130,7 +176,7 @@ def _changed(record):
     stage = STAGES.get(failed.name) if failed else None
     views = _entity_views(record)
     erp = _erp_view(record, failed)
-    prefix = PLAN if check else ""
+    prefix = (PLAN if check else "") + _history(record)
     if record.mode == "restore" and record.connections is not None:
         wrong = findings(record)
         found = ("Found: %s. " % "; ".join(wrong)) if wrong else (
@@ -138,7 +184,11 @@ def _changed(record):
     else:
         found = ""
     why = _why(failed) if failed else None
+    unlisted = _unlisted_note(record) if record.mode == "provision" else ""
 
+    if failed is not None and (failed.status == "interrupted" or failed.error_kind == "controller_gone"):
+        status, reason = _stopped(record, failed)
+        return entry(status, prefix + found + reason, erp, views)
     if stage is None:
         entity_changed = any(v["changed"] for v in views.values())
         status = "changed" if (erp["changed"] or entity_changed) else "ok"
@@ -148,49 +198,74 @@ def _changed(record):
         if erp["actions"]:
             parts.append("ERP: %s" % ", ".join(erp["actions"]))
         parts.append("Ocerra: %s" % _entities_summary(views, check))
+        if "endpoint_published" in erp["actions"] and check:
+            parts.append("publishing the User endpoint restarts the ERP application for every user, and the "
+                         "roles and licence seats are checked once it is there")
         if status == "ok":
             reason = "API user %s in sync; %s." % (login, _entities_summary(views, check) or "no entity")
         else:
             reason = ("Done: " if record.mode == "restore" else "") + "; ".join(p for p in parts if p) + "."
-        return entry(status, prefix + found + reason, erp, views)
+        return entry(status, prefix + found + reason + unlisted, erp, views)
 
-    if stage in ("read", "erp", "probe"):
+    if stage in ("read", "erp", "probe", "unlisted"):
+        if failed.error_kind == "unlisted_entities":
+            return entry("failed", prefix + found + "Stopped before any write: %s." % why, erp, views)
         what = {"read": "Reading the site's state failed", "erp": "The ERP step failed",
-                "probe": "Reading the Ocerra entities failed"}[stage]
+                "probe": "Reading the Ocerra entities failed", "unlisted": "Reading the Ocerra entities failed"}[stage]
         tail = " Nothing was left half-done: the ERP password was not changed%s." % (
             "" if stage == "read" else " and no entity was switched off")
-        return entry("failed", prefix + found + "%s: %s.%s Fix the cause and run again." % (what, why, tail),
-                     erp, views)
+        sessions = _abandoned_sessions(record) if failed.error_kind == "login_limit" else ""
+        return entry("failed", prefix + found + "%s: %s.%s%s Fix the cause and run again." % (
+            what, why, tail, sessions), erp, views)
+    if stage == "lock":
+        return entry("failed", prefix + found + "%s Nothing was changed by this run." % why, erp, views)
     if stage in ("off", "reset"):
-        what = ("Switching the entities off before the password change failed" if stage == "off"
-                else "The ERP refused to reset the password of %s" % login)
-        switched = [r for r in record.entities.values() if r.switched_off]
-        if stage == "reset" and not record.erp.password_unchanged:
-            return entry("degraded", prefix + found + (
-                "The ERP password reset of %s failed: %s. Whether it took effect is unknown, so the %s "
-                "switched off stay off (Ocerra cannot lock the user out meanwhile). Fix the cause and run "
-                "again: the next run checks the ERP password and finishes the change."
-                % (login, why, _plural(len(switched), "entity"))), erp, views)
-        if record.still_off:
-            return entry("degraded", prefix + found + (
-                "%s: %s. The ERP password is unchanged, but %s could not be switched back on (%s). Run "
-                "again: the next run finishes the change." % (what, why, _plural(len(record.still_off), "entity"),
-                                                              ", ".join(record.still_off))), erp, views)
-        undone = (" The %s switched off were switched back on." % _plural(len(switched), "entity")
-                  if switched else "")
-        return entry("failed", prefix + found + (
-            "%s: %s. Nothing was left half-done: the ERP password is unchanged.%s Fix the cause and run again."
-            % (what, why, undone)), erp, views)
-    # stage "on": the password may be new in the ERP and some entity lacks it.
-    bad = [(k, v["error"]) for k, v in views.items() if v["error"]] or [("?", why)]
+        return _stopped_change(record, stage, why, login, erp, views, prefix + found)
+    if stage == "verify" and not any(r.switched_off for r in record.entities.values()) \
+            and not erp["password_updated"]:
+        return entry("failed", prefix + found + "%s Nothing was changed: no entity was given the password." % why,
+                     erp, views)
+    # stage "verify" after a change, or "on": the password may be new in the ERP and some entity lacks it.
+    bad = [(k, v["error"] or "not switched on yet") for k, v in views.items()
+           if v["error"] or not (v["enabled"] and v["status"] == CONNECTED)] or [("?", why)]
+    if stage == "verify":
+        bad = [("?", why)] + bad
     head = ("The ERP password of %s changed, but" % login) if erp["password_updated"] else (
         "The ERP holds the inventory's password of %s, but" % login)
     more = " (and %d more)" % (len(bad) - 1) if len(bad) > 1 else ""
     return entry("degraded", prefix + found + (
         "%s %s could not be updated or verified (%s); first error: %s%s. A later run finishes it: it pushes "
         "the password to every entity that is not Connected." % (
-            head, _plural(len(bad), "entity"), ", ".join(k for k, _ in bad), str(bad[0][1]).rstrip("."), more)),
-        erp, views)
+            head, _plural(len(bad), "entity"), ", ".join(k for k, _ in bad), str(bad[0][1]).rstrip("."), more))
+        + unlisted, erp, views)
+
+
+def _stopped_change(record, stage, why, login, erp, views, prefix):
+    """A password change that stopped before or at the ERP write."""
+    switched = [r for r in record.entities.values() if r.switched_off]
+    if stage == "off":
+        what = "Switching the entities off before the password change failed: %s" % why
+    elif record.step("erp_password").error_kind == "concurrent_change":
+        what = why.rstrip(".")
+    else:
+        what = "The ERP refused to reset the password of %s: %s" % (login, why)
+    if record.erp.password_unchanged is None:
+        return entry("degraded", prefix + (
+            "The ERP password reset of %s failed: %s. Whether it took effect is unknown, so the %s "
+            "switched off stay off (Ocerra cannot lock the user out meanwhile). Fix the cause and run "
+            "again: the next run checks the ERP password and finishes the change."
+            % (login, why, _plural(len(switched), "entity"))), erp, views)
+    if record.still_off:
+        return entry("degraded", prefix + (
+            "%s. The ERP password %s, but %s stay switched off (%s). Run again: the next run finishes the change."
+            % (what, "is unchanged" if record.erp.password_unchanged else "changed elsewhere",
+               _plural(len(record.still_off), "entity"), "; ".join("%s: %s" % kw for kw in record.still_off))),
+            erp, views)
+    undone = (" The %s switched off were switched back on." % _plural(len(switched), "entity")
+              if switched else "")
+    state = ("Nothing was left half-done: the ERP password is unchanged." if record.erp.password_unchanged
+             else "This run did not change the ERP password.")
+    return entry("failed", prefix + "%s. %s%s Fix the cause and run again." % (what, state, undone), erp, views)
 
 
 # ---- report.yml: the observed state -----------------------------------------------------------

@@ -21,9 +21,11 @@ MAPPING = {
     "api_user_roles": ("user", "roles"), "api_user_roles_mode": ("user", "roles_mode"),
     "api_user_licence_type": ("user", "licence_types"), "api_user_password": ("user", "password"),
     "api_user_update_password": ("user", "update_password"),
+    "api_user_lockout_threshold": ("user", "lockout_threshold"),
     "ocerra_url": ("ocerra", "url"), "ocerra_username": ("ocerra", "username"),
     "ocerra_password": ("ocerra", "password"), "ocerra_validate_certs": ("ocerra", "validate_certs"),
     "ocerra_ca_path": ("ocerra", "ca_path"),
+    "ocerra_unlisted_entities": ("site", "unlisted"),
     "ocerra_entities": ("site", "entities"),
 }
 # What every site's API user is, whatever the inventory says (the help articles' checklist).
@@ -56,6 +58,7 @@ class Site:
         self.host = host
         self.erp, self.user, self.ocerra = inputs["erp"], inputs["user"], inputs["ocerra"]
         self.entities = without_passwords(inputs["site"].get("entities"))
+        self.unlisted = inputs["site"].get("unlisted", "include")
         self.login = self.user["login"]
         self.publish_allowed = bool(self.user.get("publish_endpoint"))
 
@@ -88,13 +91,32 @@ def plain(value):
     return str(value)
 
 
+class SiteVariableError(Exception):
+    pass
+
+
 def site_of(host, task_vars, template):
     """The host's Site, templating (with `template`, the action's templar) only the variables
-    the flow reads, entity passwords dropped before templating."""
+    the flow reads, entity passwords dropped before templating.
+
+    The API user's password is read once; every step of the run uses that one value. When it
+    is an expression, it is evaluated twice: one that gives another value each time (e.g. a
+    password lookup on /dev/null) would be written to the ERP and then exist nowhere, so the
+    site is refused before anything is sent."""
     variables = {}
     for name in MAPPING.keys() & task_vars.keys():
         value = task_vars[name]
         if name == "ocerra_entities" and isinstance(value, list):
             value = without_passwords(value)
         variables[name] = plain(template(value))
+        if name == "api_user_password" and _is_expression(value) and plain(template(value)) != variables[name]:
+            raise SiteVariableError(
+                "api_user_password gives another value each time it is evaluated (a random lookup such as "
+                "the password lookup on /dev/null?): the password written to the ERP would exist nowhere "
+                "after the run. Keep it in the inventory (ansible-vault encrypt_string) or in a file the "
+                "lookup writes, and run again; nothing was sent")
     return Site(host, variables)
+
+
+def _is_expression(value):
+    return isinstance(value, str) and ("{{" in value or "{%" in value)

@@ -112,6 +112,7 @@ class Site:
         self.tmp = tmp_path
         self.inventory = tmp_path / "inv"
         self.report_path = tmp_path / "report.json"
+        self.state_dir = tmp_path / "state"     # the controller's journals and locks
         for src in SANDBOX_INVENTORY.rglob("*"):
             if src.is_file():
                 dst = self.inventory / src.relative_to(SANDBOX_INVENTORY)
@@ -172,7 +173,8 @@ class Site:
             self.report_path.unlink()
         path = str(playbook) if Path(str(playbook)).is_absolute() else "playbooks/%s" % playbook
         cmd = [str(Path(ansible_bin) / "ansible-playbook"), path, "-i", str(self.inventory),
-               "-e", "toolkit_report_path=%s" % self.report_path, *args]
+               "-e", "toolkit_report_path=%s" % self.report_path, "-e", "toolkit_state_dir=%s" % self.state_dir,
+               *args]
         full_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                         ANSIBLE_FORCE_COLOR="0", **(env or {}))
         full_env.pop("ANSIBLE_STDOUT_CALLBACK", None)

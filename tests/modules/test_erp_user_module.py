@@ -135,12 +135,26 @@ def test_unavailable_licence_fails_listing_the_available_ones(erp):
     assert erp.writes() == []
 
 
-def test_unavailable_licence_on_creation_fails_with_the_sites_text_and_the_list(erp):
+@pytest.mark.parametrize("check", [False, True])
+def test_unavailable_licence_on_creation_fails_before_any_write_and_lists_the_free_ones(erp, check):
+    """The seats are read first (the admin's record lists them), so neither the plan nor the
+    run tries to create a user the site would refuse."""
     erp.seed()
+    result = erp.run(check=check, **dict(DESIRED, licence_types=[LIMITED]))
+    assert result["failed"] and result["error_kind"] == "licence_unavailable"
+    assert "Licence type(s) Limited API cannot be assigned" in result["msg"]
+    assert f"{FULL} (4 free)" in result["msg"] and erp.user() is None and erp.writes() == []
+
+
+def test_a_licence_the_site_refuses_on_creation_is_reported_with_its_text(erp, monkeypatch):
+    """When the seats looked free but the site still refuses (another user took the last one
+    meanwhile), its own text is in the message."""
+    from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import user as user_engine
+    erp.seed()
+    monkeypatch.setattr(user_engine, "check_new_user_licences", lambda client, desired: None)
     result = erp.run(**dict(DESIRED, licence_types=[LIMITED]))
     assert result["failed"] and result["error_kind"] == "licence_unavailable"
-    assert "No licenses of the 'Limited API' type are available" in result["msg"]
-    assert f"{FULL} (4 free)" in result["msg"] and erp.user() is None
+    assert "No licenses of the 'Limited API' type are available" in result["msg"] and erp.user() is None
 
 
 @pytest.mark.parametrize("existing", [True, False])

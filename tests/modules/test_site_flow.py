@@ -36,20 +36,23 @@ def steps(record):
     return [(s.name, s.status) for s in record.steps]
 
 
-def test_a_site_in_order_costs_five_erp_requests_and_one_per_entity(oc):
+def test_a_site_in_order_costs_five_erp_requests_one_per_entity_and_the_listing(oc):
+    """Without a run directory (no Ansible run around it), the listing of Ocerra's entities is
+    made by the site itself: two requests for the list, one per entity the user sees."""
     oc.clear_log()
     oc.sandbox.erp.log.clear()
     record, entry = run(oc)
     assert entry["status"] == "ok", entry
-    assert steps(record) == [("erp", "done"), ("read_entities", "done")]
-    assert len(oc.sandbox.erp.log.snapshot()) == 5 and len(oc.log()) == len(SHARED)
+    assert steps(record) == [("read_entities", "done"), ("discover", "done"), ("erp", "done")]
+    visible = len(oc.sandbox.ocerra.state()["users"][0]["clients"])
+    assert len(oc.sandbox.erp.log.snapshot()) == 5 and len(oc.log()) == len(SHARED) + 2 + visible
     assert oc.writes() == [] and oc.sandbox.erp.counters()["acme/Company"]["writes"] == 0
 
 
 def test_a_password_change_is_planned_in_the_safe_order_and_check_mode_writes_nothing(oc):
     record, entry = run(oc, check=True, api_user_password=NEW_PW)
-    assert steps(record) == [("erp", "done"), ("entities_off", "done"), ("erp_password", "done"),
-                             ("entities_on", "done")]
+    assert steps(record) == [("read_entities", "done"), ("discover", "done"), ("erp", "done"),
+                             ("entities_off", "done"), ("erp_password", "done"), ("entities_on", "done")]
     assert oc.writes() == [] and oc.sandbox.erp.counters()["acme/Company"]["writes"] == 0
     assert entry["status"] == "changed" and entry["reason"].startswith("Plan (check mode, nothing written): Safe order")
     # One diff per entity switched off, then the ERP password and each entity's push.
@@ -61,7 +64,8 @@ def test_an_entity_switched_off_by_hand_is_reconnected_alone_and_the_next_run_is
     oc.sandbox.ocerra.put_settings(SVC, SHARED[1], {"enableConnection": False})
     oc.clear_log()
     record, entry = run(oc)
-    assert steps(record) == [("erp", "done"), ("read_entities", "done"), ("connect", "done")]
+    assert steps(record) == [("read_entities", "done"), ("discover", "done"), ("erp", "done"),
+                             ("entities_on", "done")]
     assert entry["status"] == "changed" and [k for k, e in entry["entities"].items() if e["password_pushed"]] == [
         SHARED[1]]
     assert {e[2] for e in oc.puts()} == {SHARED[1]}

@@ -1,5 +1,7 @@
 """The rules of a site's report entry (plugins/plugin_utils/site_outcome.py), from Records as
 the site flow keeps them: which step stopped the site, what was read and what was done."""
+import json
+
 import pytest
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
@@ -102,7 +104,8 @@ def test_a_failed_push_after_the_erp_reset_is_degraded_and_says_the_next_run_fin
 
 @pytest.mark.parametrize("unchanged,still_off,status,words", [
     (True, [], "failed", "The 1 entity switched off were switched back on"),
-    (True, [A], "degraded", "could not be switched back on (%s)" % A),
+    (True, [(A, "holds a password older than the ERP's")], "degraded",
+     "1 entity stay switched off (%s: holds a password older than the ERP's)" % A),
     (None, [], "degraded", "stay off"),
 ])
 def test_a_failed_reset_says_whether_the_password_changed(unchanged, still_off, status, words):
@@ -201,12 +204,19 @@ def test_endpoint_outcome():
     assert so.outcome(rec)["status"] == "failed"
 
 
-def test_the_report_lists_every_host_and_a_host_without_outcome_is_failed():
+def test_the_report_says_running_then_lists_every_host_and_a_host_without_outcome_is_failed(tmp_path):
+    path = str(tmp_path / "out" / "report.json")
     ok = {"status": "ok", "reason": "fine", "erp": {}, "entities": {}}
-    run_report = report.build({"a": ok, "b": None}, "provision", False)
+    report.start(path, ["a", "b"], "provision", False)
+    running = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert running["status"] == "running" and running["sites"]["a"]["status"] == "running"
+    report.keep(path, "a", ok)
+    assert report.kept(path, "a") == ok and report.kept(path, "b") is None
+    run_report = report.finish(path, ["a", "b"], "provision", False)
+    assert run_report["status"] == "finished" and json.loads((tmp_path / "out" / "report.json").read_text()) == run_report
     assert run_report["sites"]["a"] == ok and run_report["sites"]["b"]["status"] == "failed"
     assert run_report["playbook"] == "provision" and run_report["check_mode"] is False
-    assert run_report["generated"].endswith("Z")
+    assert run_report["generated"].endswith("Z") and not (tmp_path / "out" / "report.json.d").exists()
     lines = so.report_lines(run_report)
     assert lines[0].split() == ["a", "ok", "fine"] and lines[1].split()[:2] == ["b", "failed"]
     assert lines[2] == "2 site(s): 1 ok, 0 changed, 0 degraded, 1 failed"

@@ -87,14 +87,17 @@ def test_schema_names_and_defaults_are_the_contract():
         "erp_validate_certs", "erp_ca_path", "erp_publish_endpoint",
         "api_user_login", "api_user_password", "api_user_email", "api_user_first_name",
         "api_user_last_name", "api_user_roles", "api_user_roles_mode", "api_user_licence_type",
-        "api_user_update_password",
+        "api_user_update_password", "api_user_lockout_threshold",
         "ocerra_url", "ocerra_username", "ocerra_password", "ocerra_validate_certs",
-        "ocerra_ca_path", "ocerra_entities"}
+        "ocerra_ca_path", "ocerra_unlisted_entities", "ocerra_entities"}
     assert props["api_user_login"]["default"] == "OcerraAPI"
     assert props["erp_validate_certs"]["default"] is True
     assert props["erp_publish_endpoint"]["default"] is True
     assert props["api_user_roles_mode"]["enum"] == ["exact", "additive"]
     assert props["api_user_update_password"]["enum"] == ["always", "on_create", "when_changed"]
+    assert props["api_user_lockout_threshold"]["default"] == 3
+    assert props["ocerra_unlisted_entities"]["enum"] == ["include", "fail"]
+    assert props["ocerra_unlisted_entities"]["default"] == "include"
 
 
 def test_a_good_site_passes_and_other_variables_are_ignored():

@@ -20,6 +20,7 @@ from .endpoint import ensure_published
 from ..errors import ToolkitError
 from ..module_kit import PASSWORD_PLACEHOLDER, diff_of
 
+DEFAULT_LOCKOUT_THRESHOLD = 3       # MYOB's and Acumatica's default (SM201060)
 LOCKED_STATUS = "Temporarily Locked"
 PENDING_STATUS = "Pending Activation"
 ABSENT = {"exists": False}
@@ -246,14 +247,26 @@ def read(client, params, check_mode):
     return client.get_user(params["login"]), ["endpoint_published"]
 
 
+def at_lockout_risk(user, threshold):
+    """Whether one more failed sign-in could lock the user out: its failed sign-in count (an
+    upper bound: the site restarts it only at the next failure after its window) plus one
+    reaches the site's lock-out threshold."""
+    return int(user.get("failed_attempts") or 0) + 1 >= int(threshold or DEFAULT_LOCKOUT_THRESHOLD)
+
+
 def password_step(client, params, before, desired):
-    """(step, locked, pending): "set"/"reset"/None, a lock only the probe saw, deferred change."""
+    """(step, locked, pending, verified): "set"/"reset"/None; a lock only the probe saw; a
+    deferred change; whether a sign-in with the password succeeded.
+
+    The probe of update_password=when_changed is one sign-in as the API user, made only when
+    one more failure could not lock it out (lockout_threshold); otherwise the password is
+    reset, which needs no sign-in, as for a locked user."""
     password, mode = params.get("password"), params.get("update_password", "when_changed")
-    step, locked = None, False
+    step, locked, verified = None, False, False
     if password is None:
-        return None, False, False
+        return None, False, False, False
     if not before["exists"]:
-        return "set", False, False
+        return "set", False, False, False
     will_be_enabled = desired.get("enabled", before["enabled"])
     if mode == "always":
         step = "reset"
@@ -262,11 +275,17 @@ def password_step(client, params, before, desired):
             step = "reset"  # cannot be verified, and a locked user is usually out of sync
         elif not before["enabled"] or before["status"] == PENDING_STATUS:
             step = "reset" if will_be_enabled else None
+        elif at_lockout_risk(before, params.get("lockout_threshold")):
+            step = "reset"
+            client.warn(f"'{params['login']}' on MYOB Acumatica {client.site} has {before['failed_attempts']} "
+                        "failed sign-in(s): one more could lock it out, so its password is not checked by "
+                        "signing in; it is reset instead.")
         else:
             step, locked = _probe(client, params, before, desired)
+            verified = step is None and not locked
     if step == "reset" and params.get("defer_password_change"):
-        return None, locked, True
-    return step, locked, False
+        return None, locked, True, verified
+    return step, locked, False, verified
 
 
 def _probe(client, params, before, desired):
@@ -290,6 +309,15 @@ def _probe(client, params, before, desired):
             "for that user (it is signed in elsewhere, e.g. by Ocerra; MYOB allows one concurrent login "
             "by default). Run again later, raise allowed_sessions, or use update_password: always.")
     return None, outcome == ae.LOCKED
+
+
+def check_new_user_licences(client, desired):
+    """Fail before creating a user whose licence types have no free seat (the seats are the
+    same for every user of the tenant, so the admin's own record lists them)."""
+    wanted = desired.get("licence_types")
+    rows = _licence_rows(client) if wanted else []
+    if rows:
+        _check_rows("licence_types", rows, list(wanted), client.site, desired["login"], None)
 
 
 def require_for_create(params, site):
@@ -390,36 +418,46 @@ def _verify(plan, actual, login, site):
         f"values for {', '.join(wrong)}. Check the user on Users (SM201010).", not_kept=wrong)
 
 
-def result(plan, endpoint_actions, final, pending):
+def result(plan, endpoint_actions, final, pending, verified=False):
     return {
         "changed": bool(plan.updated or plan.password or endpoint_actions),
         "updated": bool(plan.updated or endpoint_actions),
         "password_updated": bool(plan.password),
         "password_change_pending": pending,
+        "password_verified": verified,
         "actions": endpoint_actions + plan.actions,
         "user": final,
         "diff": plan.diff,
     }
 
 
-def manage_user(client, params, check_mode):
-    """erp_user's whole run: read once, plan, write what differs, read back."""
+def ensure(client, params, check_mode):
+    """(result, before): the user made to match `params` (state present), and the user as it
+    was read. Check mode writes nothing and predicts the result."""
     login = params["login"]
     record, endpoint_actions = read(client, params, check_mode)
-    if params["state"] == "absent":
-        plan = plan_absent(record)
-        if plan.delete and not check_mode:
-            client.delete_user(login)
-        return result(plan, endpoint_actions, dict(ABSENT), False)
     desired = desired_of(params)
     before = view(record)
-    step, locked, pending = password_step(client, params, before, desired)
+    step, locked, pending, verified = password_step(client, params, before, desired)
     plan = plan_present(record, desired, mode=params["roles_mode"], password_step=step, locked=locked,
                         site=client.site, login=login)
     if plan.create:
         require_for_create(params, client.site)
+        if not endpoint_actions or not check_mode:
+            check_new_user_licences(client, desired)
     if check_mode or not (plan.updated or plan.password):
         final = {k: v for k, v in plan.after.items() if k != "password"}
     else:
         final = apply(client, plan, login, params["password"])
-    return result(plan, endpoint_actions, final, pending)
+    return result(plan, endpoint_actions, final, pending, verified), before
+
+
+def manage_user(client, params, check_mode):
+    """erp_user's whole run: read once, plan, write what differs, read back."""
+    if params["state"] == "absent":
+        record, endpoint_actions = read(client, params, check_mode)
+        plan = plan_absent(record)
+        if plan.delete and not check_mode:
+            client.delete_user(params["login"])
+        return result(plan, endpoint_actions, dict(ABSENT), False)
+    return ensure(client, params, check_mode)[0]
