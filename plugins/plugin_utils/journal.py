@@ -142,6 +142,17 @@ class SiteLock:
         self.path = os.path.join(folder, "lock")
         self.fd = None
 
+    def busy(self):
+        """Whether another process holds the lock now (it is changing the site)."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)            # releases the probe's own flock, if it took one
+        return False
+
     def acquire(self, wait, run, sleep=time.sleep):
         """Seconds waited; LockBusy (with the holder's run) when still held after `wait`."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)

@@ -23,7 +23,7 @@ user out) and the next run finishes the change.
 """
 import os
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import endpoint
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import user as user_engine
@@ -176,19 +176,26 @@ class SiteFlow:
         self.secrets.add(site.ocerra.get("password"), basic_user=site.ocerra.get("username"))
         self.lock_wait, self.controller_pid = lock_wait, controller_pid
         self.journal = self.lock = None
+        self.other_run_changing = False
         if state_dir and not check_mode and mode != "report":
             folder = site_folder(state_dir, site.url, site.tenant, site.login)
             self.journal = Journal(folder, {"url": site.url, "tenant": site.tenant, "login": site.login},
                                    flow=mode)
             self.lock = SiteLock(folder)
-            self.record.previous = self.journal.unfinished_change
-            self.record.unfinished_runs = self.journal.unfinished_runs
+            # A run of this machine changing the site right now is not an earlier run's leftover.
+            self.other_run_changing = self.lock.busy()
+            if not self.other_run_changing:
+                self.record.previous = self.journal.unfinished_change
+                self.record.unfinished_runs = self.journal.unfinished_runs
         # publish_endpoint.yml only checks a site where publishing is not allowed.
         erp_check = check_mode or (mode == "publish" and not site.publish_allowed)
         self.erp = AcumaticaClient(
             site.erp["url"], site.erp["tenant"], site.erp["user"], site.erp["password"],
             branch=site.erp.get("branch"), validate_certs=site.erp.get("validate_certs", True),
-            ca_path=site.erp.get("ca_path"), timeout=timeout, retry_timeout=retry_timeout,
+            ca_path=site.erp.get("ca_path"), timeout=timeout,
+            # An API Login Limit right after a killed run is its session: waiting a minute for it
+            # helps nobody, the message says when it frees.
+            retry_timeout=min(retry_timeout, 5) if _recent(self.record.unfinished_runs) else retry_timeout,
             check_mode=erp_check, warn=self.warn)
         self.ocerra = None
         if mode in ("provision", "restore", "report"):
@@ -226,7 +233,8 @@ class SiteFlow:
         if self.journal:
             if status in ("ok", "changed"):
                 self.journal.change_finished("finished")
-            self.journal.run_finished(status or ("interrupted" if self.record.interrupted else "stopped"))
+            interrupted = self.record.interrupted is not None
+            self.journal.run_finished("interrupted" if interrupted else status or "stopped")
 
     @contextmanager
     def _step(self, name, writes=False):
@@ -516,11 +524,11 @@ class SiteFlow:
                 f"Another run on this machine (pid {busy.holder.get('pid', '?')}, since "
                 f"{busy.holder.get('locked', '?')}) is changing this site's password; this run waited "
                 f"{busy.waited:.0f}s and stopped without changing anything. Run again when it has finished.") from None
-        if waited:
+        if waited or self.other_run_changing:
             raise ConcurrentChange(
-                f"Another run on this machine changed this site's password while this run waited {waited:.0f}s "
-                "for it: this run stopped without changing anything, so two runs do not both set different "
-                "passwords. Run again if this inventory's password is the one meant.")
+                "Another run on this machine was changing this site's password while this run read it: this run "
+                "stopped without changing anything, so two runs do not both set different passwords. Run again "
+                "if this inventory's password is the one meant.")
         user = self._unchanged_since(first_read, "before anything is switched off")
         if self.mode == "provision":
             self._no_change_in_flight(user, runs)
@@ -536,21 +544,24 @@ class SiteFlow:
 
     def _no_change_in_flight(self, user, runs):
         """Another machine may be in the middle of a change: the ERP's password changed less
-        than IN_FLIGHT ago, not by this machine, and not every entity has been tested since."""
+        than IN_FLIGHT ago, to a value this machine's unfinished change did not see or make,
+        and when this run read the entities, not every one had been tested with it."""
         changed = _when(user.get("last_password_change"))
         now = self.erp.seam.server_time
-        ours = self.record.previous and self.record.previous.get("password_changed_after") == user.get(
-            "last_password_change")
-        if not changed or not now or ours or now - changed > IN_FLIGHT:
+        change = self.record.previous or {}
+        known = user.get("last_password_change") in (change.get("password_changed_before"),
+                                                      change.get("password_changed_after"))
+        if not changed or not now or known or now - changed > IN_FLIGHT:
             return
-        if all(r.connected and not self._stale(r) for r in runs):
+        if all(self._worked_when_read(r) for r in runs):
             return
         raise ConcurrentChange(
             f"The password of '{self.site.login}' was changed at {user.get('last_password_change')}, "
             f"{int((now - changed).total_seconds() // 60)} minute(s) ago, not by a run of this machine, and not "
             "every entity has been connected with it since: another run may still be finishing that change. "
             f"This run stopped without changing anything; run again after "
-            f"{(changed + IN_FLIGHT).strftime('%H:%M UTC')}, or sooner once the other run has finished.")
+            f"{(changed + IN_FLIGHT).strftime('%H:%M UTC')}, or sooner once the other run has finished. If no "
+            "other run is changing it (a person reset it by hand), restore_connection.yml repairs it now.")
 
     def _after_stopped_change(self, step, first_read, runs):
         """Whether the ERP password provably did not change, then switch back on what still
@@ -577,8 +588,7 @@ class SiteFlow:
         switched = [r for r in runs if r.switched_off]
         if not switched:
             return
-        working = [r for r in switched if (r.read or {}).get("status", {}).get("code") == CONNECTED
-                   and not self._stale_read(r)]
+        working = [r for r in switched if self._worked_when_read(r)]
         self.record.still_off = [(r.key, "holds a password older than the ERP's") for r in switched
                                  if r not in working]
         if not working:
@@ -591,10 +601,14 @@ class SiteFlow:
         if self.journal:
             self.journal.change_finished("rolled back")
 
-    def _stale_read(self, run):
-        checked = _when((run.read or {}).get("status", {}).get("checked"))
+    def _worked_when_read(self, run):
+        """As this run first read it, the entity was enabled and Connected by a test made after
+        the ERP's last password change: the password it holds works."""
+        read = run.read or {}
+        checked = _when((read.get("status") or {}).get("checked"))
         changed = _when((self.record.erp.user or {}).get("last_password_change"))
-        return not checked or (changed is not None and checked < changed)
+        return (bool(read.get("enabled")) and (read.get("status") or {}).get("code") == CONNECTED
+                and checked is not None and (changed is None or checked >= changed))
 
     def _switch_back_on(self, run):
         self._alive()
@@ -624,6 +638,13 @@ class SiteFlow:
                     f"{first.key}: {first.error} The other entities were not given the password."))
             first.error = None
             self._each(step, rest, self._connect)
+
+
+def _recent(runs, within=timedelta(minutes=10)):
+    """Whether one of the journal's `runs` started within `within` (the ERP's idle timeout)."""
+    started = [_when(r.get("started")) for r in runs]
+    now = datetime.now(timezone.utc)
+    return any(s is not None and now - s < within for s in started)
 
 
 def _when(text):

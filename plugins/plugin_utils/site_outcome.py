@@ -218,7 +218,7 @@ def _changed(record):
         return entry("failed", prefix + found + "%s: %s.%s%s Fix the cause and run again." % (
             what, why, tail, sessions), erp, views)
     if stage == "lock":
-        return entry("failed", prefix + found + "%s Nothing was changed by this run." % why, erp, views)
+        return entry("failed", prefix + found + "%s. Nothing was changed by this run." % why, erp, views)
     if stage in ("off", "reset"):
         return _stopped_change(record, stage, why, login, erp, views, prefix + found)
     if stage == "verify" and not any(r.switched_off for r in record.entities.values()) \

@@ -1,0 +1,299 @@
+"""The password change can never hurt the site (issue 11): plans never lock the API user,
+overlapping runs never both succeed with different passwords, a password that changes between
+evaluations is refused, entities outside the inventory are changed too (or the site stops),
+SIGTERM signs every session out, a rollback never re-enables a stale entity, a session left
+open by a killed run is named, the plan predicts what the apply would hit, and a stale
+failed sign-in count never locks the user out."""
+import json
+import os
+import signal
+import time
+from datetime import timedelta
+
+import pytest
+
+from tests.integration.helpers import API_LOGIN, ENTITIES, RESET_ACTION, SETTINGS_PATH, Site
+from tests.integration.safe_change import Fakes, Killer, descendants, provisioned_seed
+
+pytestmark = pytest.mark.integration
+
+NEW = "Safe-Change-Pw#7rTq2Lm9x"
+OTHER = "Other-Runs-Pw#4kWz8Nb3v"
+LEGACY = "ac3e0000-0000-4000-8000-0000000000ff"
+
+
+@pytest.fixture
+def provisioned(sandbox, site):
+    sandbox.reset(seed=provisioned_seed(site))
+    site.old = site.variables("acme")["api_user_password"]
+    site.extra_secrets.update({NEW, OTHER, site.old})
+    return site
+
+
+def api_signins(sandbox):
+    return sandbox.erp.counters()["acme/Company"]["users"].get(API_LOGIN, {"signins": 0, "failed_signins": 0})
+
+
+def test_ten_plans_with_a_pending_change_never_lock_the_api_user(provisioned, sandbox):
+    site, fakes = provisioned, Fakes(sandbox)
+    site.set_api_password("acme", NEW)
+    for round_ in range(10):
+        before = api_signins(sandbox)
+        plan = site.provision("--check", "-l", "acme")
+        assert plan.rc == 0 and plan.statuses() == {"acme": "changed"}, plan
+        assert site.writes() == (0, 0)
+        assert api_signins(sandbox)["signins"] - before["signins"] <= 1      # at most one sign-in per plan
+        assert not fakes.locked("acme"), round_
+        sandbox.clock.advance(20 * 60)     # the 20-minute sync: the old password still works there
+        sandbox.ocerra.sync()
+        assert fakes._user("acme").failed_count == 0
+    # Without syncs between them, the count stops the probing one failure short of the lock.
+    for _ in range(4):
+        plan = site.provision("--check", "-l", "acme")
+        assert plan.statuses() == {"acme": "changed"} and not fakes.locked("acme")
+    assert fakes._user("acme").failed_count == 2
+    assert "one more could lock it out" in plan.out
+    assert fakes.in_order("acme", site.old)                                # nothing was touched
+
+
+def test_a_stale_failed_sign_in_count_is_never_pushed_to_the_threshold(provisioned, sandbox):
+    """Two failures an hour ago (the window is over, but the ERP still shows 2): the run does
+    not probe; it resets the password, which needs no sign-in, verifies its own reset and
+    finishes, and the count goes back to 0."""
+    site, fakes = provisioned, Fakes(sandbox)
+    user = fakes._user("acme")
+    user.failed_count, user.failed_window_start = 2, sandbox.clock.now() - timedelta(hours=1)
+    before = api_signins(sandbox)
+    plan = site.provision("--check", "-l", "acme")
+    assert api_signins(sandbox)["signins"] == before["signins"]            # the plan did not sign in
+    assert plan.report["sites"]["acme"]["erp"]["password_change_pending"] is True
+    run = site.provision("-l", "acme")
+    assert run.statuses() == {"acme": "changed"}, run
+    assert api_signins(sandbox)["failed_signins"] == before["failed_signins"]
+    assert fakes.in_order("acme", site.old) and fakes._user("acme").failed_count == 0
+
+
+def overlapped(first, second, offset, sandbox):
+    """Run two provisions of acme with different passwords, the second `offset` seconds after
+    the first; both Runs."""
+    a = first.start("provision.yml", "-l", "acme")
+    time.sleep(offset)
+    b = second.start("provision.yml", "-l", "acme")
+    return first.finish(a, sessions_balanced=False), second.finish(b, sessions_balanced=False)
+
+
+@pytest.mark.parametrize("machines", ["one machine", "two machines"])
+@pytest.mark.parametrize("offset", [0.0, 0.6, 1.5, 3.0])
+def test_overlapping_runs_never_both_succeed_with_different_passwords(provisioned, sandbox, tmp_path,
+                                                                     machines, offset):
+    """Each request answers in 0.1 s, as a real service does, so a change takes seconds and the
+    second run starts while the first one is changing the site."""
+    site, fakes = provisioned, Fakes(sandbox)
+    for fake in (sandbox.erp, sandbox.ocerra):
+        fake.faults.add("latency", seconds=0.1, count=None)
+    other = Site(sandbox, tmp_path / "pipeline")
+    if machines == "one machine":
+        other.state_dir = site.state_dir
+    site.set_api_password("acme", NEW)
+    other.set_api_password("acme", OTHER)
+    other.extra_secrets.update(site.secrets())
+    first, second = overlapped(site, other, offset, sandbox)
+    for run in (first, second):
+        site.assert_no_secret(run)
+    outcomes = {p: run.report["sites"]["acme"] for p, run in ((NEW, first), (OTHER, second))}
+    succeeded = [p for p, entry in outcomes.items() if entry["status"] in ("ok", "changed")]
+    assert len(succeeded) == 1, outcomes
+    refused = next(entry for p, entry in outcomes.items() if p not in succeeded)
+    assert "another run" in refused["reason"].lower() and "stopped without changing anything" in refused["reason"]
+    assert not fakes.locked("acme") and not fakes.enabled_with_other_password("acme")
+    assert fakes.in_order("acme", succeeded[0])
+    assert sandbox.erp.counters()["acme/Company"]["sessions_open"] == 0
+
+
+def test_a_password_that_changes_between_evaluations_is_refused_before_any_write(provisioned, sandbox):
+    site, fakes = provisioned, Fakes(sandbox)
+    path = site.vars_file("acme")
+    text = path.read_text()
+    start = text.index("api_user_password: !vault |")
+    end = text.index("\n#", start) + 1
+    path.write_text(text[:start] + 'api_user_password: "{{ \'Aa1!\' ~ lookup(\'ansible.builtin.password\', '
+                                   '\'/dev/null\', length=20) }}"\n' + text[end:])
+    run = site.provision("-l", "acme")
+    assert run.rc != 0 and run.statuses() == {"acme": "failed"}
+    assert "gives another value each time it is evaluated" in run.report["sites"]["acme"]["reason"]
+    assert site.writes() == (0, 0) and fakes.in_order("acme", site.old)
+    assert sum(c["requests"] for c in sandbox.erp.counters().values()) == 0
+
+
+@pytest.fixture
+def with_legacy(sandbox, site):
+    """acme's entities plus Acme Legacy: same site and login, not in the inventory."""
+    seed = provisioned_seed(site)
+    seed["ocerra"]["users"][0]["clients"].append(LEGACY)
+    seed["ocerra"]["clients"].append({"id": LEGACY, "name": "Acme Legacy", "settings": dict(
+        seed["ocerra"]["clients"][0]["settings"])})
+    sandbox.reset(seed=seed)
+    site.old = site.variables("acme")["api_user_password"]
+    site.extra_secrets.update({NEW, site.old})
+    return site
+
+
+def test_an_entity_outside_the_inventory_gets_the_new_password_with_the_others(with_legacy, sandbox):
+    site, fakes = with_legacy, Fakes(sandbox)
+    site.set_api_password("acme", NEW)
+    run = site.provision("-l", "acme")
+    assert run.statuses() == {"acme": "changed"}, run
+    entry = run.report["sites"]["acme"]
+    assert "Found, not in the inventory" in entry["reason"] and "Acme Legacy (%s)" % LEGACY in entry["reason"]
+    assert entry["entities"][LEGACY]["password_pushed"] and entry["entities"][LEGACY]["status"] == "Connected"
+    assert fakes.in_order("acme", NEW)
+    legacy = fakes.entity(LEGACY)
+    assert legacy.password == NEW and legacy.enableConnection and legacy.status["code"] == "Connected"
+    # The listing of Ocerra's entities is made once for the run, not once per site.
+    site.sandbox.ocerra.log.clear_entries()
+    assert site.provision().statuses() == {"acme": "ok", "bravo": "ok", "charlie": "ok"}
+    lists = [e for e in site.ocerra_log() if e["path"].startswith("/odata/OtherClients")]
+    assert len(lists) == 1
+
+
+def test_unlisted_entities_fail_stops_the_site_before_any_write(with_legacy, sandbox):
+    site, fakes = with_legacy, Fakes(sandbox)
+    site.set_api_password("acme", NEW)
+    site.append("acme", "ocerra_unlisted_entities: fail\n")
+    run = site.provision("-l", "acme")
+    assert run.rc != 0 and run.statuses() == {"acme": "failed"}
+    reason = run.report["sites"]["acme"]["reason"]
+    assert reason.startswith("Stopped before any write:") and "Acme Legacy (%s)" % LEGACY in reason
+    assert site.writes() == (0, 0) and fakes.in_order("acme", site.old)
+
+
+def test_sigterm_during_the_erp_step_signs_every_session_out_and_the_journal_says_where(
+        provisioned, sandbox, monkeypatch):
+    site, fakes = provisioned, Fakes(sandbox)
+    site.set_api_password("acme", NEW)
+    original, started, workers = sandbox.erp.invoke, {}, []
+
+    def slow_reset(s, name, version, entity, action, body):
+        if action == "ResetPasswordOK" and not workers:
+            workers.extend(descendants(started["run"].proc.pid))
+            os.kill(started["run"].proc.pid, signal.SIGTERM)     # as a CI cancel does
+            time.sleep(1.0)                                      # the reset is still being made
+        return original(s, name, version, entity, action, body)
+
+    monkeypatch.setattr(sandbox.erp, "invoke", slow_reset)
+    started["run"] = site.start("provision.yml", "-l", "acme")
+    run = site.finish(started["run"], sessions_balanced=False)
+    assert run.rc != 0 and workers
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") for p in workers):
+        time.sleep(0.1)
+    site.assert_sessions_balanced()                              # the worker signed out before it left
+    journal = json.loads(next(site.state_dir.rglob("journal.json")).read_text())
+    assert journal["change"]["steps"][-1]["step"] == "erp_password"
+    assert journal["change"]["steps"][-1]["event"] == "interrupted" and not journal["change"]["finished"]
+    assert journal["runs"][-1]["status"] == "interrupted"
+    entry = json.loads((site.report_path.parent / "report.json.d" / "acme.json").read_text())
+    assert entry["status"] == "degraded" and "Stopped by signal 15 during step 'erp_password'" in entry["reason"]
+    assert not fakes.locked("acme") and not fakes.enabled_with_other_password("acme")
+    # The next run finishes the change.
+    monkeypatch.undo()
+    assert site.provision("-l", "acme").statuses() == {"acme": "changed"} and fakes.in_order("acme", NEW)
+
+
+def test_after_an_outside_reset_a_failed_switch_off_never_re_enables_a_stale_entity(provisioned, sandbox):
+    """The ERP password was reset outside the toolkit; the first switch-off is refused by a 429
+    (Retry-After beyond the retry budget): the entities switched off hold a password older
+    than the ERP's, so they stay off, and the report says which are off and which is on."""
+    site, fakes = provisioned, Fakes(sandbox)
+    sandbox.clock.advance(60)
+    site.patch_api_user("acme", password=OTHER)                   # outside: nobody else knows it
+    sandbox.clock.advance(16 * 60)                                # (not a change still going on)
+    sandbox.ocerra.faults.add("throttle", path=SETTINGS_PATH, method="PUT", count=1, retry_after=120)
+    run = site.provision("-l", "acme")
+    assert run.statuses() == {"acme": "degraded"}, run
+    entry = run.report["sites"]["acme"]
+    assert "stay switched off" in entry["reason"] and "holds a password older than the ERP's" in entry["reason"]
+    for client in ENTITIES["acme"]:
+        assert entry["entities"][client]["enabled"] == fakes.entity(client).enableConnection, client
+    assert not fakes.locked("acme")
+    assert [c for c in ENTITIES["acme"] if fakes.entity(c).enableConnection] == [ENTITIES["acme"][0]]
+    sandbox.clock.advance(20 * 60)
+    sandbox.ocerra.sync()                                         # the one left on fails once
+    assert not fakes.locked("acme")
+    sandbox.ocerra.faults.clear()
+    again = site.provision("-l", "acme")
+    assert again.statuses() == {"acme": "changed"}, again
+    assert fakes.in_order("acme", site.old) and not fakes.locked("acme")
+
+
+def test_a_session_left_open_by_a_killed_run_is_named_with_when_it_frees(sandbox, site, monkeypatch):
+    """MYOB allows the admin one concurrent login: the run after a killed one is refused
+    until the ERP frees the killed run's session; it says so at once, then the site finishes."""
+    sandbox.reset(seed=provisioned_seed(site, admin_sessions=1))
+    site.extra_secrets.add(NEW)
+    fakes = Fakes(sandbox)
+    site.set_api_password("acme", NEW)
+    killer = Killer(monkeypatch)
+    killer.arm(sandbox.ocerra, "put_settings",
+               lambda login, client_id, body, on_target=None: body == {"enableConnection": False}, "after")
+    killer.started = site.start("provision.yml", "-l", "acme")
+    site.finish(killer.started, sessions_balanced=False)
+    monkeypatch.undo()
+    begun = time.monotonic()
+    blocked = site.finish(site.start("provision.yml", "-l", "acme"), sessions_balanced=False)
+    assert time.monotonic() - begun < 20                           # no minute of waiting for nothing
+    reason = blocked.report["sites"]["acme"]["reason"]
+    assert blocked.statuses() == {"acme": "failed"} and "API Login Limit" in reason
+    assert "never finished (killed?)" in reason and "about 10 minutes after its last request" in reason
+    assert not fakes.enabled_with_other_password("acme") and not fakes.locked("acme")
+    sandbox.clock.advance(11 * 60)
+    finished = site.provision("-l", "acme")
+    assert finished.statuses() == {"acme": "changed"} and fakes.in_order("acme", NEW)
+
+
+def test_the_plan_predicts_a_licence_with_no_free_seat_and_the_run_stops_before_any_write(sandbox, site, seed_copy):
+    for instance in seed_copy["acumatica"]["instances"]:
+        instance["tenants"][0]["user_endpoint_installed"] = True
+    seed_copy["acumatica"]["instances"][1]["tenants"][0]["licence_types"][0]["available"] = 1   # bravo: the admin's
+    sandbox.reset(seed=seed_copy)
+    plan = site.provision("--check")
+    assert plan.statuses() == {"acme": "changed", "bravo": "failed", "charlie": "changed"}
+    assert "Full User (Full API)" in plan.report["sites"]["bravo"]["reason"] and site.writes() == (0, 0)
+    run = site.provision()
+    assert run.statuses() == {"acme": "changed", "bravo": "failed", "charlie": "changed"}
+    assert not [e for e in site.erp_write_requests() if "/bravo/" in e["path"]]
+
+
+def test_the_plan_says_publishing_the_endpoint_restarts_the_erp(site):
+    plan = site.provision("--check", "-l", "acme")
+    assert plan.statuses() == {"acme": "changed"}
+    assert "publishing the User endpoint restarts the ERP application" in plan.report["sites"]["acme"]["reason"]
+
+
+def test_a_password_reset_by_hand_moments_ago_waits_for_a_possible_run_elsewhere_but_restore_repairs_it(
+        provisioned, sandbox):
+    """provision leaves a change made elsewhere minutes ago (not every entity has it) to the
+    run that may be making it; restore_connection.yml, run by a person, repairs it at once."""
+    site, fakes = provisioned, Fakes(sandbox)
+    sandbox.clock.advance(60)
+    site.patch_api_user("acme", password=OTHER)
+    waiting = site.provision("-l", "acme")
+    reason = waiting.report["sites"]["acme"]["reason"]
+    assert waiting.statuses() == {"acme": "failed"} and "another run may still be finishing" in reason
+    assert "restore_connection.yml repairs it now" in reason and site.writes() == (0, 0)
+    restored = site.play("restore_connection.yml", "-l", "acme")
+    assert restored.statuses() == {"acme": "changed"} and fakes.in_order("acme", site.old)
+
+
+def test_an_outside_change_to_the_inventorys_password_reaches_entities_still_showing_connected(provisioned, sandbox):
+    """A person set the inventory's new password in the ERP by hand: the probe succeeds, and
+    the entities' Connected status predates that change, so they get it too."""
+    site, fakes = provisioned, Fakes(sandbox)
+    site.set_api_password("acme", NEW)
+    sandbox.clock.advance(60)
+    site.patch_api_user("acme", password=NEW)
+    run = site.provision("-l", "acme")
+    assert run.statuses() == {"acme": "changed"}, run
+    assert run.report["sites"]["acme"]["erp"]["password_updated"] is False
+    assert not [e for e in site.erp_log() if RESET_ACTION.search(e["path"])]
+    assert fakes.in_order("acme", NEW)
