@@ -63,7 +63,11 @@ class ActionModule(ControllerAction):
         previous = {signum: signal.signal(signum, _raiser(caught)) for signum in SIGNALS}
         status = None
         try:
-            record = flow.run()
+            try:
+                record = flow.run()
+            except Interrupted as stop:      # between two steps: stopped before the next one
+                flow.record.interrupted = stop.signum
+                record = flow.record
             site_entry = outcome(record)
             status = site_entry["status"]
         except Exception as exc:  # noqa: BLE001 - a bug; its text may echo a request, so not shown
@@ -97,9 +101,12 @@ class ActionModule(ControllerAction):
 
 
 def _raiser(caught):
+    """The first signal stops the flow where it is; later ones (ansible-playbook may pass one
+    on more than once) only wait for the cleanup."""
     def handler(signum, frame):
         caught.append(signum)
-        raise Interrupted(signum)
+        if len(caught) == 1:
+            raise Interrupted(signum)
     return handler
 
 

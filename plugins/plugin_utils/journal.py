@@ -57,8 +57,11 @@ class Journal:
         self.data = self._load() or {"site": site, "salt": secrets.token_hex(16), "runs": [], "change": None}
         self.run = {"run": secrets.token_hex(6), "flow": flow, "controller": socket.gethostname(),
                     "pid": os.getpid(), "started": now(), "finished": None, "status": None}
-        # What earlier runs left: read before this run writes anything.
-        self.unfinished_runs = [r for r in self.data["runs"] if not r.get("finished")]
+        # What earlier runs left: read before this run writes anything. A run that has not
+        # finished is either still going (its process lives, on this machine) or was killed.
+        unfinished = [r for r in self.data["runs"] if not r.get("finished")]
+        self.live_runs = [r for r in unfinished if _alive(r)]
+        self.unfinished_runs = [r for r in unfinished if r not in self.live_runs]
         change = self.data.get("change")
         self.unfinished_change = change if change and not change.get("finished") else None
 
@@ -178,6 +181,23 @@ class SiteLock:
             os.ftruncate(self.fd, 0)
             os.close(self.fd)      # closing the descriptor releases the flock
             self.fd = None
+
+
+def _alive(run):
+    """Whether the run's process still lives (only known for runs of this machine)."""
+    if run.get("controller") != socket.gethostname() or not run.get("pid"):
+        return False
+    try:
+        os.kill(int(run["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:                    # a killed process nobody has reaped yet is a zombie, not a run
+        with open(f"/proc/{int(run['pid'])}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 def _parsed(text):

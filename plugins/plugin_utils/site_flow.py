@@ -148,6 +148,7 @@ class Record:
         self.still_off = []         # entities a roll-back left switched off, with why
         self.previous = None        # an unfinished change an earlier run left (journal)
         self.unfinished_runs = []   # earlier runs of this machine that never finished (journal)
+        self.live_runs = []         # other runs of this machine on this site, going on now
         self.interrupted = None     # the signal that stopped the run
         self.diffs = []
         self.warnings = []
@@ -184,6 +185,7 @@ class SiteFlow:
             self.lock = SiteLock(folder)
             # A run of this machine changing the site right now is not an earlier run's leftover.
             self.other_run_changing = self.lock.busy()
+            self.record.live_runs = self.journal.live_runs
             if not self.other_run_changing:
                 self.record.previous = self.journal.unfinished_change
                 self.record.unfinished_runs = self.journal.unfinished_runs
@@ -269,7 +271,7 @@ class SiteFlow:
 
     def _each(self, step, runs, act):
         """act(run) for every entity; the step fails after all were tried if any failed."""
-        failed = []
+        failed, stop = [], None
         for run in runs:
             try:
                 act(run)
@@ -278,9 +280,12 @@ class SiteFlow:
                 self._entity_failed(run, exc)
                 failed.append(run)
                 if exc.kind in (LockoutRisk.kind, ControllerGone.kind):
+                    stop = exc          # the others would meet the same: stop here
                     break
         if failed:
-            self._fail(step, ToolkitError("; ".join(f"{r.key}: {r.error}" for r in failed)))
+            error = ToolkitError("; ".join(f"{r.key}: {r.error}" for r in failed))
+            error.kind = stop.kind if stop else error.kind
+            self._fail(step, error)
 
     def _entity_failed(self, run, exc):
         run.error = _first_line(self.secrets.scrub(exc.message))
@@ -373,7 +378,8 @@ class SiteFlow:
         return dict(self.site.entity_desired({}, enabled), branch=None)
 
     def _read_entity(self, run):
-        """One GET (no write, no test) of an entity of the inventory."""
+        """One GET of an entity of the inventory the run's listing did not have (another
+        service user's, or one that does not exist: the read says which)."""
         run.seen(public(self.ocerra.get_settings(self._client_id(run))))
 
     def _needs_work(self, run):
@@ -390,20 +396,26 @@ class SiteFlow:
         changed = _when((self.record.erp.user or {}).get("last_password_change"))
         return bool(checked and changed and checked < changed)
 
-    def _discover(self):
-        """Add every entity that uses this site, tenant and login but is not in the inventory."""
+    def _read_entities(self, step):
+        """Every entity of the inventory, and every other one that uses this site, tenant and
+        login, from the run's one listing of the service user's entities (discovery.py); an
+        inventory's entity the listing does not have is read on its own."""
         connections, _ = discovery.listing(self.ocerra, self.warn)
+        declared = [self.record.add_entity(e) for e in self.site.entities]
+        for connection in connections:
+            run = self._declared(connection)
+            if run is not None:
+                run.seen(connection)
+        self._each(step, [r for r in declared if r.connection is None], self._read_entity)
         wanted = {"erp_url": self.site.url, "tenant": self.site.tenant, "login": self.site.login}
         found = [c for c in connections if same_values(c, wanted)]
         self.record.connections = found
         unlisted = []
         for connection in found:
-            run = self._declared(connection)
-            if run is None:
+            if self._declared(connection) is None:
                 run = self.record.add_entity({"client_id": connection["client_id"]}, declared=False)
-                unlisted.append(run)
-            if run.connection is None:
                 run.seen(connection)
+                unlisted.append(run)
         if unlisted and self.site.unlisted == "fail" and self.mode != "report":
             raise UnlistedEntities(
                 "Ocerra entities that use this site and login are not in ocerra_entities: "
@@ -449,11 +461,8 @@ class SiteFlow:
     # ---- the flows -------------------------------------------------------------------------
 
     def _provision(self):
-        runs = [self.record.add_entity(e) for e in self.site.entities]
         with self._step("read_entities") as step:
-            self._each(step, runs, self._read_entity)
-        with self._step("discover"):
-            self._discover()
+            self._read_entities(step)
         with self._step("erp", writes=not self.check):
             self._ensure_user(defer_password_change=True)
         erp = self.record.erp
@@ -479,10 +488,8 @@ class SiteFlow:
         not), read only."""
         with self._step("read_user"):
             self._read_user()
-        with self._step("find_entities"):
-            for entity in self.site.entities:
-                self.record.add_entity(entity)
-            self._discover()
+        with self._step("find_entities") as step:
+            self._read_entities(step)
 
     def _publish(self):
         with self._step("publish", writes=not self.erp.seam.check_mode):

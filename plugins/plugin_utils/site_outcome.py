@@ -19,8 +19,8 @@ SAFE_ORDER = ("Safe order: every entity switched off, ERP password reset and ver
               "entity (the first one tested before the others), switched back on")
 # The step that stopped a provision or restore -> the stage the reason describes.
 STAGES = {"read_user": "read", "find_entities": "read", "erp": "erp", "read_entities": "probe",
-          "discover": "unlisted", "lock": "lock", "entities_off": "off", "erp_password": "reset",
-          "verify": "verify", "entities_on": "on"}
+          "lock": "lock", "entities_off": "off", "erp_password": "reset", "verify": "verify",
+          "entities_on": "on"}
 
 
 def entry(status, reason, erp, entities):
@@ -144,6 +144,12 @@ def _history(record):
 
 
 def _abandoned_sessions(record):
+    """Who holds the ERP sessions an API Login Limit refused this run for, as far as this
+    machine knows."""
+    if record.live_runs:
+        return (" Another run on this machine (pid %s, started %s) is working on this site now and may hold "
+                "them; run again when it has finished." % (record.live_runs[-1].get("pid"),
+                                                            record.live_runs[-1].get("started")))
     runs = record.unfinished_runs
     if not runs:
         return ""
@@ -154,19 +160,21 @@ def _abandoned_sessions(record):
 
 
 def _stopped(record, failed):
-    """Why a change stopped, and what it left: for a signal or a controller that has gone."""
+    """Why a change stopped, and what it left: for a signal or a controller that has gone
+    (`failed`: the step it stopped in or after, None before the first)."""
+    name = failed.name if failed is not None else "start"
     switched = [r.key for r in record.entities.values() if r.switched_off]
     erp = record.erp
     what = ("Stopped by signal %s" % record.interrupted if record.interrupted is not None
             else "Stopped because ansible-playbook had gone")
     password = ("the ERP password changed" if erp.password_updated else
-                "the ERP password may have changed" if failed.name == "erp_password" else
+                "the ERP password may have changed" if name == "erp_password" else
                 "the ERP password is unchanged")
     left = ("; %s switched off stay off (%s), so Ocerra cannot lock the user out" % (
         _plural(len(switched), "entity"), ", ".join(switched))) if switched else ""
-    status = "degraded" if switched or erp.password_updated or failed.name == "erp_password" else "failed"
+    status = "degraded" if switched or erp.password_updated or name == "erp_password" else "failed"
     return status, "%s during step '%s': %s%s. Every session was signed out and the journal says where it " \
-                   "stopped. Run again: the next run finishes the change." % (what, failed.name, password, left)
+                   "stopped. Run again: the next run finishes the change." % (what, name, password, left)
 
 
 def _changed(record):
@@ -186,8 +194,8 @@ def _changed(record):
     why = _why(failed) if failed else None
     unlisted = _unlisted_note(record) if record.mode == "provision" else ""
 
-    if failed is not None and (failed.status == "interrupted" or failed.error_kind == "controller_gone"):
-        status, reason = _stopped(record, failed)
+    if record.interrupted is not None or (failed is not None and failed.error_kind == "controller_gone"):
+        status, reason = _stopped(record, failed or (record.steps[-1] if record.steps else None))
         return entry(status, prefix + found + reason, erp, views)
     if stage is None:
         entity_changed = any(v["changed"] for v in views.values())
@@ -207,11 +215,11 @@ def _changed(record):
             reason = ("Done: " if record.mode == "restore" else "") + "; ".join(p for p in parts if p) + "."
         return entry(status, prefix + found + reason + unlisted, erp, views)
 
-    if stage in ("read", "erp", "probe", "unlisted"):
+    if stage in ("read", "erp", "probe"):
         if failed.error_kind == "unlisted_entities":
             return entry("failed", prefix + found + "Stopped before any write: %s." % why, erp, views)
         what = {"read": "Reading the site's state failed", "erp": "The ERP step failed",
-                "probe": "Reading the Ocerra entities failed", "unlisted": "Reading the Ocerra entities failed"}[stage]
+                "probe": "Reading the Ocerra entities failed"}[stage]
         tail = " Nothing was left half-done: the ERP password was not changed%s." % (
             "" if stage == "read" else " and no entity was switched off")
         sessions = _abandoned_sessions(record) if failed.error_kind == "login_limit" else ""

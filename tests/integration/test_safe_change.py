@@ -167,8 +167,12 @@ def test_unlisted_entities_fail_stops_the_site_before_any_write(with_legacy, san
     assert site.writes() == (0, 0) and fakes.in_order("acme", site.old)
 
 
-def test_sigterm_during_the_erp_step_signs_every_session_out_and_the_journal_says_where(
-        provisioned, sandbox, monkeypatch):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_during_the_erp_step_signs_every_session_out_and_the_journal_says_where(
+        provisioned, sandbox, monkeypatch, signum):
+    """A CI cancel (SIGTERM) or Ctrl-C (SIGINT) reaches ansible-playbook, which passes it on to
+    its workers: the flow stops, signs out, records where it stopped, then lets the signal end
+    the worker."""
     site, fakes = provisioned, Fakes(sandbox)
     site.set_api_password("acme", NEW)
     original, started, workers = sandbox.erp.invoke, {}, []
@@ -176,7 +180,7 @@ def test_sigterm_during_the_erp_step_signs_every_session_out_and_the_journal_say
     def slow_reset(s, name, version, entity, action, body):
         if action == "ResetPasswordOK" and not workers:
             workers.extend(descendants(started["run"].proc.pid))
-            os.kill(started["run"].proc.pid, signal.SIGTERM)     # as a CI cancel does
+            os.kill(started["run"].proc.pid, signum)
             time.sleep(1.0)                                      # the reset is still being made
         return original(s, name, version, entity, action, body)
 
@@ -193,7 +197,8 @@ def test_sigterm_during_the_erp_step_signs_every_session_out_and_the_journal_say
     assert journal["change"]["steps"][-1]["event"] == "interrupted" and not journal["change"]["finished"]
     assert journal["runs"][-1]["status"] == "interrupted"
     entry = json.loads((site.report_path.parent / "report.json.d" / "acme.json").read_text())
-    assert entry["status"] == "degraded" and "Stopped by signal 15 during step 'erp_password'" in entry["reason"]
+    assert entry["status"] == "degraded"
+    assert "Stopped by signal %d during step 'erp_password'" % signum in entry["reason"]
     assert not fakes.locked("acme") and not fakes.enabled_with_other_password("acme")
     # The next run finishes the change.
     monkeypatch.undo()
@@ -297,3 +302,38 @@ def test_an_outside_change_to_the_inventorys_password_reaches_entities_still_sho
     assert run.report["sites"]["acme"]["erp"]["password_updated"] is False
     assert not [e for e in site.erp_log() if RESET_ACTION.search(e["path"])]
     assert fakes.in_order("acme", NEW)
+
+
+def test_a_worker_whose_controller_has_gone_stops_before_its_next_write(provisioned, sandbox, monkeypatch):
+    """Only ansible-playbook is killed: its worker, in its own session, lives on, notices that
+    its parent is gone before its next write, signs out and stops."""
+    site, fakes = provisioned, Fakes(sandbox)
+    site.set_api_password("acme", NEW)
+    original, started, gone = sandbox.ocerra.put_settings, {}, {}
+    sandbox.erp.log.clear_entries()
+    sandbox.ocerra.log.clear_entries()
+
+    def off_then_kill_the_controller(login, client_id, body, on_target=None):
+        done = original(login, client_id, body, on_target)
+        if body == {"enableConnection": False} and not gone:
+            gone["workers"] = descendants(started["run"].proc.pid)
+            os.kill(started["run"].proc.pid, signal.SIGKILL)
+            started["run"].proc.wait()
+        return done
+
+    monkeypatch.setattr(sandbox.ocerra, "put_settings", off_then_kill_the_controller)
+    started["run"] = site.start("provision.yml", "-l", "acme")
+    site.finish(started["run"], sessions_balanced=False)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") for p in gone["workers"]):
+        time.sleep(0.1)
+    writes = [e for e in site.erp_log() + site.ocerra_log()
+              if e["method"] != "GET" and not e["path"].endswith(("/auth/login", "/auth/logout"))]
+    assert len(writes) == 1, writes                              # the switch-off it died in, nothing after
+    site.assert_sessions_balanced()
+    journal = json.loads(next(site.state_dir.rglob("journal.json")).read_text())
+    assert journal["change"]["steps"][-1] == {**journal["change"]["steps"][-1], "step": "entities_off",
+                                              "event": "failed", "kind": "controller_gone"}
+    assert not fakes.locked("acme") and not fakes.enabled_with_other_password("acme")
+    monkeypatch.undo()
+    assert site.provision("-l", "acme").statuses() == {"acme": "changed"} and fakes.in_order("acme", NEW)

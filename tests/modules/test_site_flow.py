@@ -36,23 +36,24 @@ def steps(record):
     return [(s.name, s.status) for s in record.steps]
 
 
-def test_a_site_in_order_costs_five_erp_requests_one_per_entity_and_the_listing(oc):
-    """Without a run directory (no Ansible run around it), the listing of Ocerra's entities is
-    made by the site itself: two requests for the list, one per entity the user sees."""
+def test_a_site_in_order_costs_five_erp_requests_and_the_listing_of_ocerras_entities(oc):
+    """The entities are read in the listing of what the service user sees (made once per run
+    and shared by every site; without a run around it, by the site itself): two requests for
+    the list, one per entity it sees."""
     oc.clear_log()
     oc.sandbox.erp.log.clear()
     record, entry = run(oc)
     assert entry["status"] == "ok", entry
-    assert steps(record) == [("read_entities", "done"), ("discover", "done"), ("erp", "done")]
+    assert steps(record) == [("read_entities", "done"), ("erp", "done")]
     visible = len(oc.sandbox.ocerra.state()["users"][0]["clients"])
-    assert len(oc.sandbox.erp.log.snapshot()) == 5 and len(oc.log()) == len(SHARED) + 2 + visible
+    assert len(oc.sandbox.erp.log.snapshot()) == 5 and len(oc.log()) == 2 + visible
     assert oc.writes() == [] and oc.sandbox.erp.counters()["acme/Company"]["writes"] == 0
 
 
 def test_a_password_change_is_planned_in_the_safe_order_and_check_mode_writes_nothing(oc):
     record, entry = run(oc, check=True, api_user_password=NEW_PW)
-    assert steps(record) == [("read_entities", "done"), ("discover", "done"), ("erp", "done"),
-                             ("entities_off", "done"), ("erp_password", "done"), ("entities_on", "done")]
+    assert steps(record) == [("read_entities", "done"), ("erp", "done"), ("entities_off", "done"),
+                             ("erp_password", "done"), ("entities_on", "done")]
     assert oc.writes() == [] and oc.sandbox.erp.counters()["acme/Company"]["writes"] == 0
     assert entry["status"] == "changed" and entry["reason"].startswith("Plan (check mode, nothing written): Safe order")
     # One diff per entity switched off, then the ERP password and each entity's push.
@@ -64,8 +65,7 @@ def test_an_entity_switched_off_by_hand_is_reconnected_alone_and_the_next_run_is
     oc.sandbox.ocerra.put_settings(SVC, SHARED[1], {"enableConnection": False})
     oc.clear_log()
     record, entry = run(oc)
-    assert steps(record) == [("read_entities", "done"), ("discover", "done"), ("erp", "done"),
-                             ("entities_on", "done")]
+    assert steps(record) == [("read_entities", "done"), ("erp", "done"), ("entities_on", "done")]
     assert entry["status"] == "changed" and [k for k, e in entry["entities"].items() if e["password_pushed"]] == [
         SHARED[1]]
     assert {e[2] for e in oc.puts()} == {SHARED[1]}
@@ -74,13 +74,13 @@ def test_an_entity_switched_off_by_hand_is_reconnected_alone_and_the_next_run_is
 
 
 def test_sessions_are_signed_out_when_a_step_breaks_unexpectedly(oc, monkeypatch):
-    monkeypatch.setattr(site_flow.SiteFlow, "_read_entity", lambda self, run: 1 / 0)
+    monkeypatch.setattr(site_flow.SiteFlow, "_needs_work", lambda self, run: 1 / 0)
     flow = SiteFlow(site(oc), "provision")
     with pytest.raises(ZeroDivisionError):
         flow.run()
     flow.close()
     oc.assert_erp_sessions_balanced()
-    assert flow.record.step("read_entities").status == "started"
+    assert flow.record.step("erp").status == "done"
 
 
 def test_an_unknown_flow_is_refused(oc):

@@ -220,3 +220,14 @@ def test_the_report_says_running_then_lists_every_host_and_a_host_without_outcom
     lines = so.report_lines(run_report)
     assert lines[0].split() == ["a", "ok", "fine"] and lines[1].split()[:2] == ["b", "failed"]
     assert lines[2] == "2 site(s): 1 ok, 0 changed, 0 degraded, 1 failed"
+
+
+@pytest.mark.parametrize("steps,status", [([("erp", None)], "failed"), ([("erp", None), ("entities_off", None)], "degraded")])
+def test_a_signal_between_steps_is_reported_as_a_stop_not_a_success(steps, status):
+    rec = record(steps=steps, erp={"password_change_pending": True})
+    if status == "degraded":
+        entity(rec, A, conn(A, "Disabled", False), switched_off=True, changed=True)
+    rec.interrupted = 15
+    result = so.outcome(rec)
+    assert result["status"] == status
+    assert result["reason"].startswith("Stopped by signal 15 during step '%s'" % steps[-1][0])
