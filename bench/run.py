@@ -338,7 +338,8 @@ def run_world(n, entities, workdir, args, playbook, with_uri=True, log=print):
         def go(key, label, book, toolkit=False, attempt=None):
             name = key if attempt is None else f"{key}{attempt}"
             report = workdir / f"{name}.report.json"
-            extra = ["-e", f"toolkit_report_path={report}"] if toolkit else []
+            extra = ["-e", f"toolkit_report_path={report}", "-e", f"toolkit_state_dir={workdir / 'state'}"] \
+                if toolkit else []
             result = measure(name, label, book, world.inventory, workdir, world.sandbox,
                              world.sites, args.forks, args.timeout, extra, args.wait_idle)
             result["key"] = key
@@ -394,7 +395,8 @@ def profile_no_change(world, playbook, args, log=print) -> bool:
     """The no-change run under bench/profile_run.py (cProfile in the controller and workers)."""
     outdir = world.workdir / "profile"
     command = [sys.executable, str(BENCH / "profile_run.py"), str(outdir), "--top", str(args.profile_top),
-               "--", "ansible-playbook", "-i", str(world.inventory), str(playbook)]
+               "--", "ansible-playbook", "-i", str(world.inventory), str(playbook),
+               "-e", f"toolkit_state_dir={world.workdir / 'state'}"]
     if args.forks:
         command += ["--forks", str(args.forks)]
     log(f"  b) provision, no-change run, profiled (profiles in {outdir})")

@@ -20,6 +20,7 @@ from sandbox import Sandbox
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "sandbox" / "seeds" / "default.yml"
 REPORT = ROOT / "out" / "report.json"
+STATE = ROOT / ".sandbox" / "state"     # the sandbox sites' journals, not the user's own
 
 
 def provision(label):
@@ -28,7 +29,8 @@ def provision(label):
     if REPORT.exists():
         REPORT.unlink()
     done = subprocess.run(["ansible-playbook", "playbooks/provision.yml",
-                           "-e", f"toolkit_report_path={REPORT}"], cwd=ROOT, env=env)
+                           "-e", f"toolkit_report_path={REPORT}", "-e", f"toolkit_state_dir={STATE}"],
+                          cwd=ROOT, env=env)
     if done.returncode != 0:
         sys.exit(f"{label} failed (exit {done.returncode}); see the report above and {REPORT}.")
     return json.loads(REPORT.read_text())
