@@ -30,18 +30,24 @@ from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_vars import 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+# option -> (the run variable it falls back to, the default when neither is set)
+KNOBS = {"flow": ("toolkit_flow", "provision"), "report": ("toolkit_report_path", None),
+         "state_dir": ("toolkit_state_dir", None), "lock_wait": ("toolkit_lock_wait", 60)}
+
+
 class ActionModule(ControllerAction):
     ARGUMENT_SPEC = {
-        "flow": {"type": "str", "choices": list(MODES), "default": "provision"},
+        "flow": {"type": "str", "choices": list(MODES)},
         "report": {"type": "path"},
         "state_dir": {"type": "path"},
-        "lock_wait": {"type": "int", "default": 60},
+        "lock_wait": {"type": "int"},
         "validation": {"type": "str", "default": "toolkit_validation"},
     }
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result, args = self.begin(tmp, task_vars)
+        args = self._knobs(args, task_vars)
         host = task_vars.get("inventory_hostname")
         # validate_sites' registered result (per_site: true) names the sites it refused; read
         # as it is, not templated, since it holds every site's errors.
@@ -57,7 +63,7 @@ class ActionModule(ControllerAction):
                                "(./run validate) and run again." % getattr(exc, "message", exc), {}, {})
             return self._finish(result, args, host, site_entry, [], [])
         flow = SiteFlow(site, args["flow"], check_mode=bool(self._task.check_mode),
-                        state_dir=args["state_dir"] or default_state_dir(), lock_wait=args["lock_wait"],
+                        state_dir=args["state_dir"] or default_state_dir(), lock_wait=int(args["lock_wait"]),
                         controller_pid=os.getppid())
         caught = []
         previous = {signum: signal.signal(signum, _raiser(caught)) for signum in SIGNALS}
@@ -85,6 +91,21 @@ class ActionModule(ControllerAction):
             os.kill(os.getpid(), caught[0])
         return result
 
+    def _knobs(self, args, task_vars):
+        """Each option not given falls back to its run variable (toolkit_flow, ...), templated
+        only when it is an expression: a templated task argument costs a Jinja compilation in
+        every worker, which a run over hundreds of sites pays per site. The report's path
+        defaults to out/report.json next to the playbooks' folder, as site_report's does."""
+        for option, (name, default) in KNOBS.items():
+            if args.get(option) is None:
+                value = task_vars.get(name, default)
+                args[option] = self._templar.template(value) if _is_expression(value) else value
+        if args["report"] is None and task_vars.get("playbook_dir"):
+            args["report"] = report.default_path(task_vars["playbook_dir"])
+        if args["flow"] not in MODES:
+            raise AnsibleError("flow must be one of %s, got %r" % (", ".join(MODES), args["flow"]))
+        return args
+
     @staticmethod
     def _finish(result, args, host, site_entry, diffs, warnings):
         result.update(changed=site_entry["status"] == "changed", status=site_entry["status"],
@@ -98,6 +119,10 @@ class ActionModule(ControllerAction):
         else:
             result["site"] = site_entry
         return result
+
+
+def _is_expression(value):
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
 def _raiser(caught):

@@ -11,7 +11,7 @@ from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome impo
 
 
 class ActionModule(ControllerAction):
-    ARGUMENT_SPEC = {"path": {"type": "path", "required": True}, "playbook": {"type": "str", "required": True},
+    ARGUMENT_SPEC = {"path": {"type": "path"}, "playbook": {"type": "str", "required": True},
                      "state": {"type": "str", "choices": ["started", "finished"], "default": "finished"},
                      "registered": {"type": "str", "default": "toolkit_site"}}
 
@@ -20,6 +20,7 @@ class ActionModule(ControllerAction):
         result, args = self.begin(tmp, task_vars)
         hosts = task_vars.get("ansible_play_hosts_all") or []
         check = bool(self._task.check_mode)
+        args["path"] = args["path"] or report.default_path(task_vars.get("playbook_dir") or ".")
         try:
             if args["state"] == "started":
                 report.start(args["path"], hosts, args["playbook"], check)

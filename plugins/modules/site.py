@@ -55,26 +55,29 @@ attributes:
     details: Runs on the controller.
 options:
   flow:
-    description: Which flow to run.
+    description:
+      - Which flow to run. Not given, the run variable C(toolkit_flow), else V(provision).
     type: str
     choices: [provision, restore, report, publish]
-    default: provision
   report:
     description:
       - The run's report (see M(ocerra.acumatica.site_report)); the site's entry is written to
-        C(<report>.d/<site>.json) as the site finishes. Unset, the entry is returned in RV(site).
+        C(<report>.d/<site>.json) as the site finishes.
+      - Not given, the run variable C(toolkit_report_path), else C(out/report.json) next to the
+        playbooks' folder.
     type: path
   state_dir:
     description:
       - The folder on the controller with each site's journal and lock (no secret in it).
-        Default C($XDG_STATE_HOME/ocerra-acumatica), else C(~/.local/state/ocerra-acumatica).
+      - Not given, the run variable C(toolkit_state_dir), else C($XDG_STATE_HOME/ocerra-acumatica)
+        or C(~/.local/state/ocerra-acumatica).
     type: path
   lock_wait:
     description:
       - Seconds to wait for another run on this machine changing the same site's password;
         the run then stops without changing anything.
+      - Not given, the run variable C(toolkit_lock_wait), else 60.
     type: int
-    default: 60
   validation:
     description:
       - The variable holding M(ocerra.acumatica.validate_sites)' result with
@@ -99,6 +102,7 @@ EXAMPLES = r"""
 - name: Provision every site of the play
   ocerra.acumatica.site:
     flow: provision
+    report: out/report.json
   register: toolkit_site
 
 - name: Fail the sites that are not in order
@@ -126,6 +130,6 @@ site:
     - The site's whole report entry (status, reason, erp, entities).
     - Normally written next to the report (O(report)) rather than kept in the result, so that
       the controller's memory does not grow with the number of sites.
-  returned: when O(report) is not given
+  returned: when no report path is known (no O(report), no C(toolkit_report_path), no playbook)
   type: dict
 """

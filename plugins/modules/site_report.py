@@ -43,9 +43,10 @@ attributes:
     details: Runs on the controller only.
 options:
   path:
-    description: Where to write the JSON report (its folder is created).
+    description:
+      - Where to write the JSON report (its folder is created). Default C(out/report.json) next to
+        the playbooks' folder.
     type: path
-    required: true
   playbook:
     description: The name the report gives the run (its C(playbook) key).
     type: str

@@ -2,40 +2,90 @@
 per run and shared by every site that signs in with that service user.
 
 A password change must reach every entity that uses the site's ERP URL, tenant and API user
-login, listed in the inventory or not. Finding them costs a pass over all the service user's
-entities (two requests for the list, one per entity), so the first site that needs it lists
-them under a file lock in the run's directory (run_dir.py) and the others read that copy.
-The copy holds settings without passwords (Ocerra never returns one).
+login, listed in the inventory or not, and a no-change run decides from the entities' settings
+and statuses. The first site that needs them lists them all (two requests for the list, one
+per entity) under a file lock in the run's directory (run_dir.py); the others read that copy,
+indexed so that a site reads only its own entities: one small file per entity, one per
+(ERP URL, tenant, login), and one of names. The copy holds settings without passwords
+(Ocerra never returns one). Outside a run (no run directory) the index is kept in memory.
 """
 import fcntl
 import hashlib
 import json
 import os
 
-from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import find_connections
+from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import find_connections, site_key
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import run_dir
 
 
+def _digest(text):
+    return hashlib.sha256(str(text).encode()).hexdigest()[:24]
+
+
+class Listing:
+    """The entities one service user sees, by client id, by name and by (URL, tenant, login)."""
+
+    def __init__(self, files):
+        self._files = files         # a folder, or a dict standing in for one
+
+    @classmethod
+    def build(cls, connections, files):
+        """Index `connections` into `files` (a folder or a dict); the Listing over them."""
+        groups, names = {}, {}
+        for c in connections:
+            _put(files, f"client-{_digest(str(c['client_id']).lower())}", c)
+            groups.setdefault(_digest(site_key(c)), []).append(c["client_id"])
+            names.setdefault(str(c.get("client_name") or "").strip().casefold(), c["client_id"])
+        for key, ids in groups.items():
+            _put(files, f"site-{key}", ids)
+        _put(files, "names", names)
+        return cls(files)
+
+    def client(self, client_id):
+        return _get(self._files, f"client-{_digest(str(client_id).lower())}")
+
+    def named(self, name):
+        client_id = (_get(self._files, "names") or {}).get(str(name).strip().casefold())
+        return self.client(client_id) if client_id else None
+
+    def using(self, url, tenant, login):
+        """The entities whose settings use this ERP URL, tenant and login (as the ERP compares)."""
+        key = site_key({"erp_url": url, "tenant": tenant, "login": login})
+        return [self.client(i) for i in _get(self._files, f"site-{_digest(key)}") or []]
+
+
+def _put(files, name, data):
+    if isinstance(files, dict):
+        files[name] = data
+        return
+    temporary = os.path.join(files, name + ".tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    os.replace(temporary, os.path.join(files, name + ".json"))
+
+
+def _get(files, name):
+    if isinstance(files, dict):
+        return files.get(name)
+    try:
+        with open(os.path.join(files, name + ".json"), encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        return None
+
+
 def listing(client, warn=None):
-    """(connections, unreadable) of every entity `client`'s service user can see, once per run."""
+    """The Listing of what `client`'s service user sees, made once per run."""
     folder = run_dir.path()
     if folder is None:
-        return find_connections(client, {}, warn)
-    key = hashlib.sha256(f"{client.http.base_url}|{client.username}".encode()).hexdigest()[:16]
-    path = os.path.join(folder, f"ocerra-{key}.json")
-    fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        return Listing.build(find_connections(client, {}, warn)[0], {})
+    folder = os.path.join(folder, "ocerra-" + _digest(f"{client.http.base_url}|{client.username}"))
+    os.makedirs(folder, exist_ok=True)
+    fd = os.open(folder + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)     # one site lists, the others wait for its copy
-        try:
-            with open(path, encoding="utf-8") as handle:
-                found = json.load(handle)
-        except (OSError, ValueError):
-            connections, unreadable = find_connections(client, {}, warn)
-            found = {"connections": connections, "unreadable": unreadable}
-            temporary = path + ".tmp"
-            with open(temporary, "w", encoding="utf-8") as handle:
-                json.dump(found, handle)
-            os.replace(temporary, path)
+        if not os.path.exists(os.path.join(folder, "names.json")):
+            Listing.build(find_connections(client, {}, warn)[0], folder)
     finally:
         os.close(fd)
-    return found["connections"], found["unreadable"]
+    return Listing(folder)

@@ -20,6 +20,11 @@ STOPPED = {"status": "failed", "reason": "The run stopped for this site before i
                      "see the task that failed above.", "erp": {}, "entities": {}}
 
 
+def default_path(playbook_dir):
+    """out/report.json next to the playbooks' folder (the repository's root)."""
+    return os.path.normpath(os.path.join(str(playbook_dir), "..", "out", "report.json"))
+
+
 def _now():
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -32,7 +32,7 @@ from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import Too
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import close_all
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import CONNECTED, OcerraClient
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import (
-    ConnectionFailed, ensure_connection, plan, public, same_values)
+    ConnectionFailed, ensure_connection, plan, public)
 from ansible_collections.ocerra.acumatica.plugins.module_utils.secrets import Secrets
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import discovery
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import Journal, LockBusy, SiteLock, site_folder
@@ -400,15 +400,13 @@ class SiteFlow:
         """Every entity of the inventory, and every other one that uses this site, tenant and
         login, from the run's one listing of the service user's entities (discovery.py); an
         inventory's entity the listing does not have is read on its own."""
-        connections, _ = discovery.listing(self.ocerra, self.warn)
+        listing = discovery.listing(self.ocerra, self.warn)
         declared = [self.record.add_entity(e) for e in self.site.entities]
-        for connection in connections:
-            run = self._declared(connection)
-            if run is not None:
-                run.seen(connection)
+        for run in declared:
+            run.seen(listing.client(run.entity["client_id"]) if run.entity.get("client_id")
+                     else listing.named(run.entity["name"]))
         self._each(step, [r for r in declared if r.connection is None], self._read_entity)
-        wanted = {"erp_url": self.site.url, "tenant": self.site.tenant, "login": self.site.login}
-        found = [c for c in connections if same_values(c, wanted)]
+        found = listing.using(self.site.url, self.site.tenant, self.site.login)
         self.record.connections = found
         unlisted = []
         for connection in found:

@@ -337,3 +337,34 @@ def test_a_worker_whose_controller_has_gone_stops_before_its_next_write(provisio
     assert not fakes.locked("acme") and not fakes.enabled_with_other_password("acme")
     monkeypatch.undo()
     assert site.provision("-l", "acme").statuses() == {"acme": "changed"} and fakes.in_order("acme", NEW)
+
+
+def test_the_first_entity_is_tested_before_the_others_and_switched_off_again_when_its_test_fails(
+        provisioned, sandbox, monkeypatch):
+    """Ocerra keeps a wrong copy of the password for the first entity (one failed ERP sign-in
+    in its test): that entity is switched off again, the others are not given the password,
+    and the site is degraded; with Ocerra fixed, the next run finishes."""
+    site, fakes = provisioned, Fakes(sandbox)
+    site.set_api_password("acme", NEW)
+    first = ENTITIES["acme"][0]
+    original = sandbox.ocerra.put_settings
+
+    def mangled(login, client_id, body, on_target=None):
+        if str(client_id).lower() == first and "password" in body:
+            body = dict(body, password=body["password"] + "x")
+        return original(login, client_id, body, on_target)
+
+    monkeypatch.setattr(sandbox.ocerra, "put_settings", mangled)
+    run = site.provision("-l", "acme")
+    entry = run.report["sites"]["acme"]
+    assert run.statuses() == {"acme": "degraded"}, entry
+    assert "InvalidCredentials" in entry["reason"] and "switched off again" in entry["reason"]
+    assert "3 entities could not be updated or verified" in entry["reason"]
+    assert [v["error"] for k, v in entry["entities"].items() if k != first] == [None, None]
+    assert not any(fakes.entity(c).enableConnection for c in ENTITIES["acme"])
+    assert all(fakes.entity(c).password == site.old for c in ENTITIES["acme"][1:])
+    assert api_signins(sandbox)["failed_signins"] <= 2 and not fakes.locked("acme")
+    assert not fakes.enabled_with_other_password("acme")
+    monkeypatch.undo()
+    again = site.provision("-l", "acme")
+    assert again.statuses() == {"acme": "changed"} and fakes.in_order("acme", NEW)

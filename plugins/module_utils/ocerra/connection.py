@@ -34,6 +34,11 @@ def _norm(key, value):
     return value.casefold()
 
 
+def site_key(connection):
+    """The connection's ERP URL, tenant and login, normalised as the ERP compares them."""
+    return "|".join(_norm(k, connection.get(k)) for k in ("erp_url", "tenant", "login"))
+
+
 def same_values(connection, wanted):
     """Whether the connection has every value in `wanted`, compared as the ERP compares them."""
     return all(_norm(k, v) == _norm(k, connection.get(k)) for k, v in wanted.items())
