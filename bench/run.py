@@ -357,11 +357,12 @@ def run_world(n, entities, workdir, args, playbook, with_uri=True, log=print):
         f"({world.sandbox.acumatica_url}, {world.sandbox.ocerra_url})")
     runs = {}
     try:
-        def go(key, label, book, toolkit=False, attempt=None):
+        def go(key, label, book, toolkit=False, attempt=None, more=()):
             name = key if attempt is None else f"{key}{attempt}"
             report = workdir / f"{name}.report.json"
             extra = ["-e", f"toolkit_report_path={report}", "-e", f"toolkit_state_dir={workdir / 'state'}"] \
                 if toolkit else []
+            extra += list(more)
             result = measure(name, label, book, world.inventory, workdir, world.sandbox,
                              world.sites, args.forks, args.timeout, extra, args.wait_idle)
             result["key"] = key
@@ -375,6 +376,14 @@ def run_world(n, entities, workdir, args, playbook, with_uri=True, log=print):
 
         if not go("a", "provision, first run (creates everything)", playbook, toolkit=True):
             return runs, False
+        if getattr(args, "rotate", False):
+            # Every site's password moved to its store (empty: the inventory's is the current one),
+            # then rotated now: generated, stored, applied in the safe order, promoted.
+            if not go("r", "rotate.yml, every site now (-e rotate_force=true)", ROOT / "playbooks" / "rotate.yml",
+                      toolkit=True, more=["-e", "rotate_force=true", "-e", "api_user_password_store=vault_file",
+                                          "-e", "api_user_password_vault_id=sandbox"]):
+                return runs, False
+            return runs, True
         if getattr(args, "profile", False):
             return runs, profile_no_change(world, playbook, args, log)
         # (b) and (d) alternate, `repeat` times each, so a slow spell of the machine hits both;
@@ -464,7 +473,7 @@ def table(runs: dict, n: int, entities: int) -> str:
     head = (f"{'run':<44} {'wall s':>8} {'CPU s':>8} {'user s':>8} {'sys s':>7} {'RSS MB':>7} "
             f"{'tasks/host':>10} {'req/site':>9} {'writes':>7} {'in/out':>11} {'sbx CPU':>8} {'other':>6} {'rc':>3}")
     lines = [f"Benchmark: N = {n} sites, E = {entities} entities per site", head, "-" * len(head)]
-    for key in ("a", "b", "c", "d"):
+    for key in ("a", "r", "b", "c", "d"):
         r = runs.get(key)
         if not r:
             continue
@@ -502,7 +511,7 @@ def table(runs: dict, n: int, entities: int) -> str:
                      f"Ocerra {b['ocerra_requests_per_site_max']}); the listing of Ocerra's entities "
                      f"{b.get('listings', 0)}x per run, {b.get('listing_requests', 0)} requests; "
                      f"{b['requests_total']} logged in all; API sessions left open: {b['sessions_open']}")
-    for key in ("a", "b"):
+    for key in ("a", "r", "b"):
         if key in runs and runs[key].get("outcomes") is not None:
             shown = ", ".join(f"{v} {k}" for k, v in sorted(runs[key]["outcomes"].items(), key=str)) or "no report"
             lines.append(f"({key}) per-site outcomes in the toolkit's report: {shown}")
@@ -582,6 +591,9 @@ def parse(argv):
                         help="instead: run (a), then the no-change run under cProfile (controller and "
                              "every worker, bench/profile_run.py) and print where the time goes")
     parser.add_argument("--profile-top", type=int, default=40, help="functions shown per profile (default 40)")
+    parser.add_argument("--rotate", action="store_true",
+                        help="instead of (b)-(d): after (a), rotate every site's password now (rotate.yml) and "
+                             "measure it")
     parser.add_argument("--json", metavar="OUT.json", help="also write every measurement as JSON")
     parser.add_argument("--workdir", help="keep the generated files, logs and measurements here "
                                           "(default: a temporary folder, removed at the end)")

@@ -18,12 +18,13 @@ import signal
 import traceback
 
 from ansible.errors import AnsibleError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.loader import filter_loader, test_loader
 
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report, run_dir
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import default_state_dir
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import MODES, Interrupted, SiteFlow
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import MODES, PHASES, Interrupted, SiteFlow
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome import entry, outcome
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_vars import SiteVariableError, site_of
 
@@ -32,7 +33,8 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 # option -> (the run variable it falls back to, the default when neither is set)
 KNOBS = {"flow": ("toolkit_flow", "provision"), "report": ("toolkit_report_path", None),
-         "state_dir": ("toolkit_state_dir", None), "lock_wait": ("toolkit_lock_wait", 60)}
+         "state_dir": ("toolkit_state_dir", None), "lock_wait": ("toolkit_lock_wait", 60),
+         "force": ("rotate_force", False)}
 
 
 class ActionModule(ControllerAction):
@@ -41,6 +43,8 @@ class ActionModule(ControllerAction):
         "report": {"type": "path"},
         "state_dir": {"type": "path"},
         "lock_wait": {"type": "int"},
+        "phase": {"type": "str", "choices": list(PHASES), "default": "apply"},
+        "force": {"type": "bool"},
         "validation": {"type": "str", "default": "toolkit_validation"},
     }
 
@@ -64,7 +68,7 @@ class ActionModule(ControllerAction):
             return self._finish(result, args, host, site_entry, [], [])
         flow = SiteFlow(site, args["flow"], check_mode=bool(self._task.check_mode),
                         state_dir=args["state_dir"] or default_state_dir(), lock_wait=int(args["lock_wait"]),
-                        controller_pid=os.getppid())
+                        controller_pid=os.getppid(), phase=args["phase"], force=boolean(args["force"]))
         caught = []
         previous = {signum: signal.signal(signum, _raiser(caught)) for signum in SIGNALS}
         status = None

@@ -14,6 +14,8 @@ The returned texts describe requirements only; they never contain the password.
 
 from __future__ import annotations
 
+import secrets
+import string
 import unicodedata
 
 POLICY_NAME = "MYOB 2023.1.3"
@@ -51,3 +53,33 @@ def unmet_requirements(password, min_length=MIN_LENGTH):
 def describe(unmet):
     """One sentence for an error message, e.g. for `unmet_requirements()`'s result."""
     return "does not meet the %s password policy; it needs %s" % (POLICY_NAME, ", ".join(unmet))
+
+
+# Symbols that travel unchanged through the ERP's sign-in form, JSON bodies, Ocerra's settings
+# page, YAML and Jinja: no quote, backslash, space, <, >, &, %, +, #, braces or backtick.
+SAFE_SYMBOLS = "-_.!*~^=:;?@"
+UNSAFE = set("\"'\\`<>&%+#{}$") | set(string.whitespace)
+DEFAULT_ALPHABET = string.ascii_letters + string.digits + SAFE_SYMBOLS
+DEFAULT_LENGTH = 24
+
+
+def generate(length=DEFAULT_LENGTH, alphabet=DEFAULT_ALPHABET, min_length=MIN_LENGTH):
+    """A random password from `alphabet` (the operating system's cryptographic source) that
+    meets the policy: at least `min_length` characters with an upper-case letter, a lower-case
+    letter and a digit or symbol. Refuses an alphabet that cannot meet it or holds a character
+    that breaks a form, a JSON body or a template."""
+    alphabet = "".join(dict.fromkeys(alphabet))       # each character once, in order
+    bad = sorted(c for c in alphabet if c in UNSAFE or unicodedata.category(c) in _FORBIDDEN_CATEGORIES)
+    if bad:
+        raise ValueError("the alphabet holds characters that break the ERP's sign-in form, Ocerra's "
+                         "settings or a template: %s" % " ".join(repr(c) for c in bad))
+    if length < min_length:
+        raise ValueError("the length must be at least %d (the %s policy)" % (min_length, POLICY_NAME))
+    classes = [set(string.ascii_uppercase), set(string.ascii_lowercase),
+               set(string.digits) | set(SAFE_SYMBOLS) | {c for c in alphabet if not c.isalnum()}]
+    if not all(set(alphabet) & cls for cls in classes):
+        raise ValueError("the alphabet must hold an upper-case letter, a lower-case letter and a digit or symbol")
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(length))
+        if not unmet_requirements(password, min_length):
+            return password

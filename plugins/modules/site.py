@@ -28,6 +28,11 @@ description:
   - V(report) reads both systems and writes nothing.
   - V(publish) publishes the User endpoint when this release's digest is not the published one
     (only checks it where C(erp_publish_endpoint) is false).
+  - V(rotate) rotates the password of a site whose password is kept in its password store
+    (C(api_user_password_store=vault_file)); see O(phase).
+  - With a password store, every flow uses the store's pending password when there is one (a
+    rotation to finish), else its current one, and makes a pending password current once the
+    ERP and every entity hold it.
   - The outcome is kept for M(ocerra.acumatica.site_report); this task does not fail for a
     degraded or failed site (the role C(ocerra.acumatica.sites) fails them after the report).
 author: Ocerra Acumatica toolkit team
@@ -58,7 +63,7 @@ options:
     description:
       - Which flow to run. Not given, the run variable C(toolkit_flow), else V(provision).
     type: str
-    choices: [provision, restore, report, publish]
+    choices: [provision, restore, report, publish, rotate]
   report:
     description:
       - The run's report (see M(ocerra.acumatica.site_report)); the site's entry is written to
@@ -78,6 +83,20 @@ options:
         the run then stops without changing anything.
       - Not given, the run variable C(toolkit_lock_wait), else 60.
     type: int
+  phase:
+    description:
+      - With O(flow=rotate). V(prepare) gives a site that is due (or any, with O(force)) a new
+        password, generated to the policy and written to its password store as pending before
+        either system is touched (a pending one is kept). V(apply) applies the pending password
+        in the safe order, verifies it and makes it the store's current one.
+    type: str
+    choices: [prepare, apply]
+    default: apply
+  force:
+    description:
+      - With O(flow=rotate) and O(phase=prepare), rotate the site now even when it is not due.
+        Not given, the run variable C(rotate_force), else false.
+    type: bool
   validation:
     description:
       - The variable holding M(ocerra.acumatica.validate_sites)' result with

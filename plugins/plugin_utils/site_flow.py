@@ -33,11 +33,14 @@ from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import CONNECTED, OcerraClient
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import (
     ConnectionFailed, ensure_connection, plan, public)
+from ansible_collections.ocerra.acumatica.plugins.module_utils.password_policy import MIN_LENGTH, generate
 from ansible_collections.ocerra.acumatica.plugins.module_utils.secrets import Secrets
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import discovery
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import Journal, LockBusy, SiteLock, site_folder
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import Passwords
 
-MODES = ("provision", "restore", "report", "publish")
+MODES = ("provision", "restore", "report", "publish", "rotate")
+PHASES = ("prepare", "apply")
 # A password change made elsewhere this recently, that not every entity has yet, may still be
 # going on (another machine's run): provision leaves the site to it.
 IN_FLIGHT = timedelta(minutes=15)
@@ -123,6 +126,7 @@ class ErpRun:
         self.user = None            # the latest view of the user, no secret
         self.changed = self.password_updated = self.password_change_pending = False
         self.verified = False       # a sign-in as the API user with the site's password worked
+        self.server_time = None     # the ERP's clock at the end of the run
         self.password_unchanged = None   # a change stopped: True = provably not reset
         self.actions = []
 
@@ -138,8 +142,8 @@ class ErpRun:
 class Record:
     """Everything a run of one site's flow recorded; site_outcome.py reads only this."""
 
-    def __init__(self, mode, check_mode, site):
-        self.mode, self.check_mode, self.site = mode, check_mode, site
+    def __init__(self, mode, check_mode, site, phase="apply"):
+        self.mode, self.check_mode, self.site, self.phase = mode, check_mode, site, phase
         self.steps = []
         self.erp = ErpRun()
         self.entities = {}
@@ -150,6 +154,7 @@ class Record:
         self.unfinished_runs = []   # earlier runs of this machine that never finished (journal)
         self.live_runs = []         # other runs of this machine on this site, going on now
         self.interrupted = None     # the signal that stopped the run
+        self.rotation = None        # the password store's pending password: pending, finished, ...
         self.diffs = []
         self.warnings = []
 
@@ -168,11 +173,13 @@ class Record:
 
 class SiteFlow:
     def __init__(self, site, mode, *, check_mode=False, state_dir=None, lock_wait=60, controller_pid=None,
-                 timeout=30, retry_timeout=60):
-        if mode not in MODES:
-            raise ValueError(f"unknown flow {mode!r}")
+                 timeout=30, retry_timeout=60, phase="apply", force=False):
+        if mode not in MODES or phase not in PHASES:
+            raise ValueError(f"unknown flow {mode!r} or phase {phase!r}")
         self.site, self.mode, self.check = site, mode, check_mode
-        self.record = Record(mode, check_mode, site)
+        self.phase, self.force = phase, force
+        self.stored = None          # what the site's password store held at the start
+        self.record = Record(mode, check_mode, site, phase)
         self.secrets = Secrets(*site.secrets())
         self.secrets.add(site.ocerra.get("password"), basic_user=site.ocerra.get("username"))
         self.lock_wait, self.controller_pid = lock_wait, controller_pid
@@ -200,7 +207,7 @@ class SiteFlow:
             retry_timeout=min(retry_timeout, 5) if _recent(self.record.unfinished_runs) else retry_timeout,
             check_mode=erp_check, warn=self.warn)
         self.ocerra = None
-        if mode in ("provision", "restore", "report"):
+        if mode != "publish":
             self.ocerra = OcerraClient(
                 site.ocerra["url"], site.ocerra["username"], site.ocerra["password"],
                 validate_certs=site.ocerra.get("validate_certs", True), ca_path=site.ocerra.get("ca_path"),
@@ -219,9 +226,12 @@ class SiteFlow:
         if self.journal:
             self.journal.run_started()
         try:
+            if self.mode in ("provision", "restore", "rotate") and self.site.store is not None:
+                self._read_store()
             getattr(self, "_" + self.mode)()
         except StepFailed:
             pass
+        self.record.erp.server_time = self.erp.seam.server_time
         return self.record
 
     def close(self, status=None):
@@ -473,10 +483,12 @@ class SiteFlow:
             targets = [r for r in everyone if self._needs_work(r)]
             if targets:
                 self._fan_out(targets, own_change=False)
+        self._promote()
 
     def _restore(self):
         self._read_site()
         self._change_password(list(self.record.entities.values()))
+        self._promote()
 
     def _report(self):
         self._read_site()
@@ -493,6 +505,62 @@ class SiteFlow:
         with self._step("publish", writes=not self.erp.seam.check_mode):
             self.record.endpoint = dict(endpoint.ensure_published(self.erp, self.erp.seam.check_mode),
                                         endpoint=f"{endpoint.ENDPOINT}/{endpoint.VERSION}")
+
+    # ---- the password store ----------------------------------------------------------------
+
+    def _read_store(self):
+        """The password every step uses: the store's pending one (a change to finish), else its
+        current one, else the inventory's (a store still empty)."""
+        with self._step("store"):
+            stored = self.site.store.read()
+            password = stored.pending or stored.current or self.site.user.get("password")
+            if not password:
+                raise ToolkitError(f"The site's password store ({self.site.store.path}) holds no password and "
+                                   "api_user_password is not given: run playbooks/rotate.yml to create one.")
+        for known in (stored.current, stored.pending, stored.previous):
+            self.secrets.add(known)
+        self.stored = stored
+        self.site.user["password"] = password
+        if stored.pending and (stored.current or self.site.user.get("password")) != stored.pending:
+            self.site.user["fallback_password"] = stored.current
+        self.record.rotation = "pending" if stored.pending else None
+
+    def _promote(self):
+        """Once the ERP and every entity hold the pending password (a sign-in with it worked,
+        every entity is Connected), it becomes the current one."""
+        pending = (self.stored and self.stored.pending)
+        if not pending or self.check or self.record.failed_step is not None:
+            return
+        if not (self.record.erp.verified and all(r.connected for r in self.record.entities.values())):
+            return
+        with self._step("promote", writes=True):
+            self.stored = self.site.store.promote(pending)
+        self.record.rotation = "finished"
+
+    def _rotate(self):
+        """prepare: a due site (or any, forced) gets a new password, generated and stored as
+        pending before either system is touched (a pending one is kept). apply: the pending
+        password is applied in the safe order, verified, and promoted."""
+        if self.site.store is None:
+            with self._step("store"):
+                raise ToolkitError("Rotating a site's password needs its password store: set "
+                                   "api_user_password_store: vault_file and api_user_password_vault_id.")
+        if self.stored.pending:
+            if self.phase == "apply":
+                self._provision()
+            return
+        with self._step("read_user"):
+            user = self._read_user()
+        age = password_age_days(user, self.erp.seam.server_time)
+        due = self.site.max_age_days is not None and age is not None and age >= self.site.max_age_days
+        if self.phase == "apply" or not (due or self.force):
+            self.record.rotation = "not due" if self.site.max_age_days is not None and not due else "nothing pending"
+            return
+        with self._step("stage", writes=not self.check):
+            if not self.check:
+                self.stored = self.site.store.stage(generate(min_length=MIN_LENGTH), self.site.user["password"])
+                self.secrets.add(self.stored.pending)
+        self.record.rotation = "pending"
 
     # ---- the password change ---------------------------------------------------------------
 
@@ -585,6 +653,16 @@ class SiteFlow:
         else:
             erp.password_unchanged = True
         self._roll_back(runs)
+        if step.error_kind == "password_rejected" and erp.password_unchanged and self.stored and self.stored.pending:
+            self._discard_pending()
+
+    def _discard_pending(self):
+        """The ERP's policy refused the pending password: drop it (the next prepare generates
+        another) rather than try it again on every run."""
+        with self._step("discard", writes=True):
+            stored = self.stored
+            self.stored = self.site.store.write(Passwords(stored.current, None, stored.previous), stored.version)
+        self.record.rotation = "discarded"
 
     def _roll_back(self, runs):
         """Switch back on the entities this run switched off whose password still works: they
@@ -643,6 +721,12 @@ class SiteFlow:
                     f"{first.key}: {first.error} The other entities were not given the password."))
             first.error = None
             self._each(step, rest, self._connect)
+
+
+def password_age_days(user, now):
+    """Whole days since the user's last password change (the ERP's clock), or None."""
+    changed = _when((user or {}).get("last_password_change"))
+    return (now - changed).days if changed and now else None
 
 
 def _recent(runs, within=timedelta(minutes=10)):

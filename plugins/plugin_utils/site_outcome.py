@@ -12,6 +12,7 @@ A site ends as one of:
 """
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user import reported
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import CONNECTED
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import password_age_days
 
 STATUSES = ("ok", "changed", "degraded", "failed")
 PLAN = "Plan (check mode, nothing written): "
@@ -28,12 +29,16 @@ def entry(status, reason, erp, entities):
 
 
 def outcome(record):
-    """The site's report entry: {status, reason, erp, entities}."""
+    """The site's report entry: {status, reason, erp, entities} (and, for a site whose password
+    is in a store, `rotation`)."""
     if record.mode == "report":
         return _observed(record)
     if record.mode == "publish":
         return _endpoint(record)
-    return _changed(record)
+    result = _rotation(record) if record.mode == "rotate" else _changed(record)
+    if record.site.store is not None:
+        result["rotation"] = record.rotation
+    return result
 
 
 # ---- pieces ---------------------------------------------------------------------------------
@@ -62,7 +67,8 @@ def _entity_views(record):
 
 def _erp_view(record, failed):
     erp, site = record.erp, record.site
-    return {"url": site.url, "tenant": site.tenant, "login": site.login, "changed": erp.changed,
+    return {"url": site.url, "tenant": site.tenant, "login": site.login,
+            "password_age_days": password_age_days(erp.user, erp.server_time), "changed": erp.changed,
             "password_updated": erp.password_updated, "password_change_pending": erp.password_change_pending,
             "actions": list(erp.actions), "user": reported(erp.user or {}),
             "error": _why(failed) if failed is not None and failed.name in ("erp", "erp_password", "read_user", "verify")
@@ -274,6 +280,43 @@ def _stopped_change(record, stage, why, login, erp, views, prefix):
     state = ("Nothing was left half-done: the ERP password is unchanged." if record.erp.password_unchanged
              else "This run did not change the ERP password.")
     return entry("failed", prefix + "%s. %s%s Fix the cause and run again." % (what, state, undone), erp, views)
+
+
+# ---- rotate.yml ---------------------------------------------------------------------------------
+
+def _rotation(record):
+    """prepare: whether a new password was stored as pending; apply: the change, and whether
+    the pending password became the current one."""
+    failed = record.failed_step
+    store = record.site.store
+    where = store.path if store is not None else "the site's password store"
+    if failed is not None and failed.name in ("store", "read_user", "stage"):
+        return entry("failed", "The rotation stopped before either system was changed: %s." % _why(failed),
+                     _erp_view(record, failed), _entity_views(record))
+    age = password_age_days(record.erp.user, record.erp.server_time)
+    aged = " The password is %s day(s) old%s." % (age, " (rotation every %s day(s))" % record.site.max_age_days
+                                                  if record.site.max_age_days else "") if age is not None else ""
+    erp, views = _erp_view(record, failed), _entity_views(record)
+    if record.rotation == "not due":
+        return entry("ok", "Not due." + aged + " Nothing was changed (-e rotate_force=true rotates it now).", erp, views)
+    if record.rotation == "nothing pending":
+        return entry("ok", "No password is pending in %s: nothing to apply (-e rotate_force=true rotates it "
+                     "now)." % where + aged, erp, views)
+    if record.phase == "prepare":
+        return entry("changed", "%sA new password is stored as pending in %s, not applied yet: run rotate.yml (or "
+                     "provision.yml) to apply it; until then every run finishes with that one." % (
+                         PLAN if record.check_mode else "", where) + aged, erp, views)
+    result = _changed(record)
+    if record.rotation == "finished":
+        result["reason"] += " The new password is now the current one in %s; the one before is kept as previous." % where
+    elif record.rotation == "pending":
+        result["reason"] += (" The pending password stays in %s: the next run of rotate.yml or provision.yml "
+                             "finishes the rotation with it." % where)
+    elif record.rotation == "discarded":
+        result["reason"] += (" The ERP's password policy refused the generated password, so it was dropped from "
+                             "%s; the next rotate.yml generates another (check the site's Security Preferences, "
+                             "SM201060, against the generator's length)." % where)
+    return result
 
 
 # ---- report.yml: the observed state -----------------------------------------------------------

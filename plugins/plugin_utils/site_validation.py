@@ -329,6 +329,13 @@ def _site_rules(v):
         unmet = unmet_requirements(password)
         if unmet:
             found.append((["api_user_password"], describe(unmet)))
+    if v.get("api_user_password_store") == "vault_file":
+        if "api_user_password_vault_id" not in v:
+            found.append((["api_user_password_vault_id"], "is required with api_user_password_store: vault_file: "
+                                                          "the vault id the site's password store is encrypted with"))
+    elif "api_user_password" not in v:
+        found.append((["api_user_password"], "is required: Password of the API user (or keep it in the site's "
+                                             "password store: api_user_password_store: vault_file)"))
     login, admin = v.get("api_user_login", DEFAULT_API_USER_LOGIN), v.get("erp_admin_user")
     if isinstance(login, str) and isinstance(admin, str) and login.casefold() == admin.casefold():
         found.append((["api_user_login"], "must differ from erp_admin_user: the toolkit signs in as "

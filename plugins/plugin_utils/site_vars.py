@@ -9,6 +9,7 @@ An entity's `password` (equal to api_user_password by validation) is dropped unr
 from collections.abc import Mapping
 
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_validation import load_schema
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import VaultFileStore
 
 # site variable -> (engine input, its key)
 MAPPING = {
@@ -22,6 +23,8 @@ MAPPING = {
     "api_user_licence_type": ("user", "licence_types"), "api_user_password": ("user", "password"),
     "api_user_update_password": ("user", "update_password"),
     "api_user_lockout_threshold": ("user", "lockout_threshold"),
+    "api_user_password_store": ("site", "store"), "api_user_password_vault_id": ("site", "vault_id"),
+    "api_user_password_max_age_days": ("site", "max_age_days"),
     "ocerra_url": ("ocerra", "url"), "ocerra_username": ("ocerra", "username"),
     "ocerra_password": ("ocerra", "password"), "ocerra_validate_certs": ("ocerra", "validate_certs"),
     "ocerra_ca_path": ("ocerra", "ca_path"),
@@ -50,7 +53,7 @@ class Site:
     username, password, validate_certs, ca_path); entities: [{client_id | name, branch}].
     """
 
-    def __init__(self, host, variables):
+    def __init__(self, host, variables, inventory_dir=None):
         inputs = {"erp": {}, "user": dict(FIXED_USER), "ocerra": {}, "site": {}}
         for name, value in {**schema_defaults(), **variables}.items():
             section, key = MAPPING[name]
@@ -59,6 +62,10 @@ class Site:
         self.erp, self.user, self.ocerra = inputs["erp"], inputs["user"], inputs["ocerra"]
         self.entities = without_passwords(inputs["site"].get("entities"))
         self.unlisted = inputs["site"].get("unlisted", "include")
+        self.max_age_days = inputs["site"].get("max_age_days")
+        # The site's password store, when the password is kept there (store.py).
+        self.store = (VaultFileStore(inventory_dir or ".", host, inputs["site"].get("vault_id"))
+                      if inputs["site"].get("store") == "vault_file" else None)
         self.login = self.user["login"]
         self.publish_allowed = bool(self.user.get("publish_endpoint"))
 
@@ -115,7 +122,7 @@ def site_of(host, task_vars, template):
                 "the password lookup on /dev/null?): the password written to the ERP would exist nowhere "
                 "after the run. Keep it in the inventory (ansible-vault encrypt_string) or in a file the "
                 "lookup writes, and run again; nothing was sent")
-    return Site(host, variables)
+    return Site(host, variables, task_vars.get("inventory_dir"))
 
 
 def _is_expression(value):

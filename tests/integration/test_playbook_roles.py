@@ -22,7 +22,7 @@ def test_a_bad_knob_fails_the_roles_validation_without_showing_a_secret(site, tm
     run = site.play(path, "-vvv")
     assert run.rc != 0, run
     assert "Validation of arguments failed" in run.out, run
-    assert "value of toolkit_flow must be one of: provision, restore, report, publish, got: provisoin" in run.out
+    assert "value of toolkit_flow must be one of: provision, restore, report, publish, rotate, got: provisoin" in run.out
     assert site.writes() == (0, 0) and run.report is None
 
 

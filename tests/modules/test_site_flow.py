@@ -85,4 +85,4 @@ def test_sessions_are_signed_out_when_a_step_breaks_unexpectedly(oc, monkeypatch
 
 def test_an_unknown_flow_is_refused(oc):
     with pytest.raises(ValueError):
-        SiteFlow(site(oc), "rotate")
+        SiteFlow(site(oc), "rotation")

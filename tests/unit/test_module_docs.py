@@ -105,3 +105,10 @@ def test_ansible_doc_documents_exactly_the_actions_argument_spec(docs, name):
 def test_ansible_doc_plain_text_works():
     done = ansible_doc("ocerra.acumatica.erp_user")
     assert done.returncode == 0 and "update_password" in done.stdout and "admin_password" in done.stdout
+
+
+def test_ansible_doc_documents_the_lookup():
+    done = ansible_doc("-t", "lookup", "--json", "ocerra.acumatica.password")
+    assert done.returncode == 0 and "WARNING" not in done.stderr.upper(), done.stderr
+    doc = json.loads(done.stdout)["ocerra.acumatica.password"]
+    assert set(doc["doc"]["options"]) == {"length", "alphabet", "min_length"} and doc["examples"].strip()

@@ -87,7 +87,8 @@ def test_schema_names_and_defaults_are_the_contract():
         "erp_validate_certs", "erp_ca_path", "erp_publish_endpoint",
         "api_user_login", "api_user_password", "api_user_email", "api_user_first_name",
         "api_user_last_name", "api_user_roles", "api_user_roles_mode", "api_user_licence_type",
-        "api_user_update_password", "api_user_lockout_threshold",
+        "api_user_update_password", "api_user_lockout_threshold", "api_user_password_store",
+        "api_user_password_vault_id", "api_user_password_max_age_days",
         "ocerra_url", "ocerra_username", "ocerra_password", "ocerra_validate_certs",
         "ocerra_ca_path", "ocerra_unlisted_entities", "ocerra_entities"}
     assert props["api_user_login"]["default"] == "OcerraAPI"
@@ -98,6 +99,17 @@ def test_schema_names_and_defaults_are_the_contract():
     assert props["api_user_lockout_threshold"]["default"] == 3
     assert props["ocerra_unlisted_entities"]["enum"] == ["include", "fail"]
     assert props["ocerra_unlisted_entities"]["default"] == "include"
+    assert props["api_user_password_store"]["enum"] == ["inventory", "vault_file"]
+
+
+def test_the_password_comes_from_the_inventory_or_the_sites_store():
+    site = good()
+    del site["api_user_password"]
+    assert [(e.pointer, e.message.split(":")[0]) for e in errors_of(site)] == [("/api_user_password", "is required")]
+    site["api_user_password_store"] = "vault_file"
+    assert [e.pointer for e in errors_of(site)] == ["/api_user_password_vault_id"]
+    site["api_user_password_vault_id"] = "partner"
+    assert errors_of(site) == []
 
 
 def test_a_good_site_passes_and_other_variables_are_ignored():

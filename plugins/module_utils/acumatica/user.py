@@ -297,6 +297,13 @@ def _probe(client, params, before, desired):
     login = params["login"]
     outcome = client.probe_signin(login, params["password"])
     if outcome == ae.INVALID:
+        # The password the ERP probably holds (the password store's current one, while a new
+        # one is pending): a sign-in with it clears the failed attempt just counted, when one
+        # more failure could not lock the user out.
+        other = params.get("fallback_password")
+        counted = {"failed_attempts": int(before["failed_attempts"] or 0) + 1}
+        if other and not at_lockout_risk(counted, params.get("lockout_threshold")):
+            client.probe_signin(login, other)
         return "reset", False
     if outcome == ae.CHANGE_REQUIRED:
         # The forced-change flag (the plan clears it) or an expiry that password_never_expires

@@ -1,0 +1,171 @@
+"""The API user's password store: the password the toolkit writes before either system is
+touched, and reads back on every run.
+
+A site's stored passwords are `current` (what the ERP and every entity hold once a change
+has finished), `pending` (the next one: written, durably, before the change starts, and
+reused until the change finishes) and `previous` (kept for one rotation, for a rollback),
+with a `version` that every write checks and increments (compare-and-set), so two writers
+never both win.
+
+One small interface, `Store`: `read()` and `write(passwords, expected_version)`. Everything
+else (`stage`, `promote`) is built on those two, so another backend needs only them (for
+HashiCorp Vault KV v2: read the secret's data and metadata version; write with
+`options.cas = expected_version`); see docs/secret-store.md.
+
+The embedded backend, `VaultFileStore`, is one Ansible Vault-encrypted YAML file per site
+inside the inventory, `<inventory>/.api-user-passwords/<host>.yml` (a hidden folder, which
+Ansible's inventory loader skips), encrypted with the vault id the inventory names
+(`api_user_password_vault_id`), mode 0600, replaced atomically. It is never written in
+plain text.
+"""
+import fcntl
+import os
+import tempfile
+from datetime import datetime, timezone
+
+import yaml
+from ansible import constants as C
+from ansible import context
+from ansible.cli import CLI
+from ansible.parsing.dataloader import DataLoader
+from ansible.parsing.vault import VaultLib
+
+from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
+
+try:  # ansible-core 2.19+: the run's own vault secrets, also those typed at a prompt
+    from ansible.parsing.vault import VaultSecretsContext
+except ImportError:  # older: from the vault ids and password files of the command and config
+    VaultSecretsContext = None
+
+FOLDER = ".api-user-passwords"
+FIELDS = ("current", "pending", "previous")
+
+
+class StoreError(ToolkitError):
+    kind = "password_store"
+
+
+class Conflict(StoreError):
+    """Another writer changed the stored passwords since they were read."""
+
+
+class Passwords:
+    """current, pending, previous (each a password or None), version, updated."""
+
+    def __init__(self, current=None, pending=None, previous=None, version=0, updated=None):
+        self.current, self.pending, self.previous = current, pending, previous
+        self.version, self.updated = version, updated
+
+    def as_dict(self):
+        return {"current": self.current, "pending": self.pending, "previous": self.previous,
+                "version": self.version, "updated": self.updated}
+
+
+class Store:
+    """The interface every backend implements."""
+
+    def read(self):
+        """The stored Passwords (version 0, all None, when nothing is stored yet)."""
+        raise NotImplementedError
+
+    def write(self, passwords, expected_version):
+        """Store `passwords` if the stored version is still `expected_version` (else Conflict),
+        durably, then read them back; the stored Passwords."""
+        raise NotImplementedError
+
+    def stage(self, password, current=None):
+        """Make `password` the pending one, unless one is already pending: that one is kept
+        (a change in progress is finished, never restarted with another password). `current`:
+        the password the site has now, for a store still empty (the inventory's). The stored
+        Passwords."""
+        stored = self.read()
+        if stored.pending:
+            return stored
+        return self.write(Passwords(stored.current or current, password, stored.previous), stored.version)
+
+    def promote(self, pending):
+        """After a finished change to `pending`: previous <- current, current <- pending."""
+        stored = self.read()
+        if stored.pending != pending:
+            raise Conflict("the pending password changed while this run applied it")
+        return self.write(Passwords(pending, None, stored.current), stored.version)
+
+
+def vault_secrets():
+    """The vault secrets of this run: [(vault id, VaultSecret)]."""
+    if VaultSecretsContext is not None:
+        current = VaultSecretsContext.current(optional=True)
+        if current is not None:
+            return list(current.secrets)
+    ids = list(context.CLIARGS.get("vault_ids") or []) + list(C.DEFAULT_VAULT_IDENTITY_LIST or [])
+    files = list(context.CLIARGS.get("vault_password_files") or [])
+    if C.DEFAULT_VAULT_PASSWORD_FILE:
+        files.append(C.DEFAULT_VAULT_PASSWORD_FILE)
+    return CLI.setup_vault_secrets(DataLoader(), ids, files, ask_vault_pass=False, auto_prompt=False,
+                                   initialize_context=False)
+
+
+class VaultFileStore(Store):
+    def __init__(self, inventory_dir, host, vault_id, secrets=None):
+        self.path = os.path.join(str(inventory_dir), FOLDER, f"{host}.yml")
+        self.vault_id = vault_id
+        self._secrets = secrets
+
+    @property
+    def _vault(self):
+        secrets = self._secrets if self._secrets is not None else vault_secrets()
+        if not any(vid == self.vault_id for vid, _ in secrets):
+            raise StoreError(f"the vault id '{self.vault_id}' (api_user_password_vault_id) is not among this run's "
+                             "vault secrets: give it (--vault-id ID@FILE, or vault_identity_list in ansible.cfg)")
+        return VaultLib(secrets), dict(secrets)[self.vault_id]
+
+    def read(self):
+        try:
+            with open(self.path, "rb") as handle:
+                ciphertext = handle.read()
+        except FileNotFoundError:
+            return Passwords()
+        vault, _ = self._vault
+        try:
+            data = yaml.safe_load(vault.decrypt(ciphertext)) or {}
+        except Exception as exc:  # noqa: BLE001 - the text of a vault error names no secret
+            raise StoreError(f"{self.path} cannot be read ({type(exc).__name__}): it must be an Ansible Vault "
+                             f"file of the vault id '{self.vault_id}'") from None
+        return Passwords(*(data.get(k) for k in FIELDS), int(data.get("version") or 0), data.get("updated"))
+
+    def write(self, passwords, expected_version):
+        vault, secret = self._vault
+        folder = os.path.dirname(self.path)
+        if not os.path.isdir(folder):
+            os.makedirs(folder, mode=0o700)
+            with open(os.path.join(folder, ".gitignore"), "w", encoding="utf-8") as ignore:
+                ignore.write("# the store's lock and half-written files; the *.yml are vault-encrypted\n*.lock\n.store-*\n")
+        lock = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            stored = self.read()
+            if stored.version != expected_version:
+                raise Conflict(f"{self.path} changed since it was read (version {stored.version}, expected "
+                               f"{expected_version}): another run is rotating this site's password")
+            passwords.version = expected_version + 1
+            passwords.updated = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            text = yaml.safe_dump(passwords.as_dict(), default_flow_style=False)
+            ciphertext = vault.encrypt(text, secret, vault_id=self.vault_id)
+            fd, temporary = tempfile.mkstemp(prefix=".store-", dir=folder)
+            with os.fdopen(fd, "wb") as out:
+                os.fchmod(out.fileno(), 0o600)
+                out.write(ciphertext)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.path)
+            directory = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+        finally:
+            os.close(lock)
+        written = self.read()
+        if written.version != passwords.version or written.pending != passwords.pending:
+            raise StoreError(f"{self.path} does not read back what was written")
+        return written
