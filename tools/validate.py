@@ -26,6 +26,9 @@ def _parse(argv):
                         help="ID@FILE of a vault password, as for ansible-playbook (repeatable)")
     parser.add_argument("--vault-password-file", action="append", default=[],
                         help="a vault password file (repeatable)")
+    parser.add_argument("-e", "--extra-vars", action="append", default=[],
+                        help="variables as ansible-playbook takes them (key=value, YAML/JSON or @FILE; "
+                             "repeatable): what a run would get from AWX or CI besides the inventory")
     return parser.parse_args(argv)
 
 
@@ -50,6 +53,25 @@ def _vault(loader, args):
                                            ask_vault_pass=False, auto_prompt=False,
                                            initialize_context=False)
     return secrets
+
+
+def _extra_vars(values, sv):
+    """Hand the extra vars to Ansible's variable manager as ansible-playbook does; a file of
+    them is checked like an inventory file first (a YAML bomb would hang Ansible's loader)."""
+    from ansible import context
+    from ansible.errors import AnsibleOptionsError
+    from ansible.module_utils.common.collections import ImmutableDict
+
+    for value in values:
+        if value.startswith("@"):
+            try:
+                with open(value[1:], encoding="utf-8") as f:
+                    refused = sv.yaml_guard(f.read())
+            except (OSError, UnicodeDecodeError) as exc:
+                raise AnsibleOptionsError("cannot read the extra vars file %s: %s" % (value[1:], exc))
+            if refused:
+                raise AnsibleOptionsError("the extra vars file %s is refused: %s" % (value[1:], refused))
+    context.CLIARGS = ImmutableDict(extra_vars=tuple(values))
 
 
 def _decrypters(secrets):
@@ -78,27 +100,29 @@ def _decrypters(secrets):
     return decrypt, (decrypt_text if secrets else None)
 
 
-def _summary(v):
+def _summary(v, sv):
     entities = v.get("ocerra_entities")
     count = len(entities) if isinstance(entities, list) else "?"
-    shown = lambda x: x if isinstance(x, str) else "?"  # noqa: E731 - Unchecked renders as ?
+    def shown(x):  # an Unchecked value renders as ?, a vaulted one (or an environment's) as such
+        return "(%s)" % x.shown if isinstance(x, sv.Vaulted) else x if isinstance(x, str) else "?"
+
     return "ok (%s, tenant %s, API user %s, %s entit%s)" % (
         shown(v.get("erp_url")), shown(v.get("erp_tenant")),
         shown(v.get("api_user_login", "OcerraAPI")), count, "y" if count == 1 else "ies")
 
 
 def validate_path(path, loader, decrypt, decrypt_text, sv):
-    """(errors, unchecked, summary lines) of one inventory."""
+    """(errors, unchecked, warnings, summary lines) of one inventory."""
     from ansible.errors import AnsibleError
     from ansible.inventory.manager import InventoryManager
     from ansible.vars.manager import VariableManager
 
     shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
     if not os.path.exists(path):
-        return [sv.SiteError(None, None, "no such inventory", shown)], [], []
+        return [sv.SiteError(None, None, "no such inventory", shown)], [], [], []
     scan = sv.InventoryScan(path, decrypt_text)
     if not scan.syntax_ok:  # Ansible would stop at the first broken file with a long trace
-        return scan.errors, [], []
+        return scan.errors, [], [], []
     try:
         inventory = InventoryManager(loader, sources=[path])
         variables = VariableManager(loader, inventory)
@@ -106,17 +130,18 @@ def validate_path(path, loader, decrypt, decrypt_text, sv):
                  for h in inventory.get_hosts()}
     except AnsibleError as exc:
         first = str(exc.message).strip().splitlines()[0]
-        return [sv.SiteError(None, None, "Ansible cannot load it: %s" % first, shown)], [], []
+        return [sv.SiteError(None, None, "Ansible cannot load it: %s" % first, shown)], [], [], []
     if not hosts:
-        return [sv.SiteError(None, None, "no hosts found in this inventory", shown)], [], []
-    errors, unchecked = sv.validate_inventory(hosts, [scan], decrypt=decrypt)
+        return [sv.SiteError(None, None, "no hosts found in this inventory", shown)], [], [], []
+    errors, unchecked, warnings = sv.validate_inventory(hosts, [scan], decrypt=decrypt,
+                                                        extra_vars=variables.extra_vars)
     summary = []
     for name in sorted(hosts):
         raw = hosts[name]
         file = raw.get("inventory_file")
         where = os.path.relpath(file) if file else shown
-        summary.append("%s: %s: %s" % (where, name, _summary(sv.site_variables(raw, decrypt))))
-    return errors, unchecked, summary
+        summary.append("%s: %s: %s" % (where, name, _summary(sv.with_env_fallbacks(sv.site_variables(raw, decrypt))[0], sv)))
+    return errors, unchecked, warnings, summary
 
 
 def main(argv=None):
@@ -132,20 +157,24 @@ def main(argv=None):
     loader = DataLoader()
     try:
         secrets = _vault(loader, args)
+        _extra_vars(args.extra_vars, sv)
     except AnsibleError as exc:
         print("error: %s" % exc.message, file=sys.stderr)
         return 2
     decrypt, decrypt_text = _decrypters(secrets)
 
-    all_errors, all_unchecked, summaries = [], [], []
+    all_errors, all_unchecked, all_warnings, summaries = [], [], [], []
     for path in args.inventories or list(C.DEFAULT_HOST_LIST):
-        errors, unchecked, summary = validate_path(path, loader, decrypt, decrypt_text, sv)
+        errors, unchecked, warnings, summary = validate_path(path, loader, decrypt, decrypt_text, sv)
         all_errors += errors
         all_unchecked += unchecked
+        all_warnings += warnings
         summaries += summary
 
     for line in map(str, all_errors) if all_errors else summaries:
         print(line)
+    for warning in all_warnings:
+        print("warning: %s" % warning, file=sys.stderr)
     vaulted = sum(1 for *_, reason in all_unchecked if reason == sv.VAULT)
     templated = len(all_unchecked) - vaulted
     if vaulted:

@@ -37,9 +37,11 @@ class ActionModule(ControllerAction):
         _decrypt_ahead(raw)
         folders = sorted({str(v["inventory_dir"]) for v in raw.values() if v.get("inventory_dir")})
         scans = [sv.InventoryScan(folder) for folder in folders]
-        errors, unchecked = sv.validate_inventory(raw, scans, decrypt=str, all_files=False)
+        errors, unchecked, warnings = sv.validate_inventory(raw, scans, decrypt=str, all_files=False)
 
         result["changed"] = False
+        if warnings:  # shown by Ansible as [WARNING] lines
+            result["warnings"] = [str(w) for w in warnings]
         result["sites"] = sorted(raw)
         result["unchecked"] = [{"host": h, "pointer": p, "reason": r} for h, p, r in unchecked]
         if errors:

@@ -6,15 +6,24 @@ from .errors import ToolkitError
 PASSWORD_PLACEHOLDER = "(changed)"
 
 
+# The environment variables the connection options fall back to, by the site variable each
+# option matches (site_validation and site_vars use them the same way for the site engine).
+ENV_FALLBACKS = {
+    "erp_url": "ACUMATICA_URL", "erp_tenant": "ACUMATICA_TENANT",
+    "erp_admin_user": "ACUMATICA_ADMIN_USER", "erp_admin_password": "ACUMATICA_ADMIN_PASSWORD",
+    "ocerra_url": "OCERRA_URL", "ocerra_username": "OCERRA_USERNAME", "ocerra_password": "OCERRA_PASSWORD",
+}
+
+
 def acumatica_connection_spec():
     """Options to reach one Acumatica site with the admin credentials (doc fragment `acumatica`)."""
     return dict(
-        url=dict(type="str", required=True, fallback=(_env, ["ACUMATICA_URL"])),
-        tenant=dict(type="str", required=True, fallback=(_env, ["ACUMATICA_TENANT"])),
+        url=dict(type="str", required=True, fallback=(_env, [ENV_FALLBACKS["erp_url"]])),
+        tenant=dict(type="str", required=True, fallback=(_env, [ENV_FALLBACKS["erp_tenant"]])),
         branch=dict(type="str"),
-        admin_user=dict(type="str", required=True, fallback=(_env, ["ACUMATICA_ADMIN_USER"])),
+        admin_user=dict(type="str", required=True, fallback=(_env, [ENV_FALLBACKS["erp_admin_user"]])),
         admin_password=dict(type="str", required=True, no_log=True,
-                            fallback=(_env, ["ACUMATICA_ADMIN_PASSWORD"])),
+                            fallback=(_env, [ENV_FALLBACKS["erp_admin_password"]])),
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
         timeout=dict(type="int", default=30),
@@ -25,10 +34,10 @@ def acumatica_connection_spec():
 def ocerra_connection_spec():
     """Options to reach Ocerra as the partner's service user (doc fragment `ocerra`)."""
     return dict(
-        ocerra_url=dict(type="str", default="https://app.ocerra.com", fallback=(_env, ["OCERRA_URL"])),
-        ocerra_username=dict(type="str", required=True, fallback=(_env, ["OCERRA_USERNAME"])),
+        ocerra_url=dict(type="str", default="https://app.ocerra.com", fallback=(_env, [ENV_FALLBACKS["ocerra_url"]])),
+        ocerra_username=dict(type="str", required=True, fallback=(_env, [ENV_FALLBACKS["ocerra_username"]])),
         ocerra_password=dict(type="str", required=True, no_log=True,
-                             fallback=(_env, ["OCERRA_PASSWORD"])),
+                             fallback=(_env, [ENV_FALLBACKS["ocerra_password"]])),
         ocerra_validate_certs=dict(type="bool", default=True),
         ocerra_ca_path=dict(type="path"),
         timeout=dict(type="int", default=30),

@@ -20,7 +20,18 @@ description:
     control characters); two hosts for the same site (same C(erp_url), ignoring host case and a
     trailing slash, and same C(erp_tenant), ignoring case); an Ocerra entity listed under two
     sites; an entity password that differs from C(api_user_password); an API user login equal
-    to C(erp_admin_user)."
+    to C(erp_admin_user); an C(erp_url) or C(ocerra_url) that is C(http://) to a host other than
+    loopback, holds a user or password, has a port outside 1-65535, an invalid host, C(..)
+    segments or an API path (C(/entity/...), C(/api)); logins, tenants and names with control
+    characters or surrounding spaces, or longer than the services take."
+  - "Inventory files are read by the validator itself before their values are judged: a file
+    over 2 MB, nested deeper than 64 levels, with aliases that expand beyond 200,000 values (a
+    YAML bomb) or with a key written twice in one mapping is an error naming the file and line."
+  - "A variable the inventory leaves unset is taken from the environment variable the modules
+    fall back to (E(ACUMATICA_URL), E(ACUMATICA_TENANT), E(ACUMATICA_ADMIN_USER),
+    E(ACUMATICA_ADMIN_PASSWORD), E(OCERRA_URL), E(OCERRA_USERNAME), E(OCERRA_PASSWORD)), as the
+    site engine does: how AWX and CI inject credentials. Extra vars are seen like any variable."
+  - C(erp_validate_certs=false) or C(ocerra_validate_certs=false) is a warning, not an error.
   - Secrets (C(erp_admin_password), C(api_user_password), C(ocerra_password) and entity
     passwords) must come from Ansible Vault (C(!vault)) or a Jinja expression (C({{ ... }})).
     A secret written as plain text in an inventory YAML file is an error. No message ever

@@ -18,6 +18,7 @@ host's raw variables as Ansible merged them; this module
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import os
 import re
@@ -31,6 +32,7 @@ try:
 except ImportError:  # pragma: no cover - reported when validation is attempted
     Draft202012Validator = None
 
+from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import ENV_FALLBACKS
 from ansible_collections.ocerra.acumatica.plugins.module_utils.password_policy import describe, unmet_requirements
 
 PREFIXES = ("erp_", "api_user_", "ocerra_")
@@ -40,6 +42,18 @@ DEFAULT_API_USER_LOGIN = "OcerraAPI"
 
 VAULT = "vault"          # vaulted, and no vault secret at hand decrypts it
 TEMPLATE = "template"    # a Jinja expression only a real run can evaluate
+
+
+class Vaulted(str):
+    """A decrypted vaulted value: checked like any text, never shown in a message."""
+
+    shown = "the vaulted value, not shown"
+
+
+class FromEnvironment(Vaulted):
+    """A value taken from an environment variable: never shown either (CI masks only its own)."""
+
+    shown = "from the environment, not shown"
 
 
 class Unchecked:
@@ -172,7 +186,7 @@ def to_plain(value, decrypt=str):
     if isinstance(value, (list, tuple)):
         return [to_plain(v, decrypt) for v in value]
     try:
-        return str(decrypt(value))
+        return Vaulted(decrypt(value))
     except Exception:  # any failure to decrypt means: present, not checkable here
         return Unchecked(VAULT)
 
@@ -220,9 +234,18 @@ def site_variables(raw, decrypt=str):
         for part in parts:
             if isinstance(part, Unchecked) or not isinstance(part, (str, int, float)):
                 return part if isinstance(part, Unchecked) else Unchecked(TEMPLATE)
-        return _REF.sub(lambda m, it=iter(parts): str(next(it)), value)
+        text = _REF.sub(lambda m, it=iter(parts): str(next(it)), value)
+        return Vaulted(text) if any(isinstance(p, Vaulted) for p in parts) else text
 
     return {k: lookup(k, 0) for k in sorted(raw) if str(k).startswith(PREFIXES)}
+
+
+def with_env_fallbacks(variables, environ=os.environ):
+    """(variables, {name: environment variable}): the site variables the inventory leaves unset
+    taken from the environment variables the modules' options fall back to (how AWX and CI
+    inject credentials). A value from the environment is shown nowhere, like a vaulted one."""
+    taken = {name: env for name, env in ENV_FALLBACKS.items() if name not in variables and environ.get(env)}
+    return {**variables, **{name: FromEnvironment(environ[env]) for name, env in taken.items()}}, taken
 
 
 def unchecked_paths(value, path=()):
@@ -240,11 +263,17 @@ _TYPE_WORDS = {"string": "a string", "boolean": "true or false", "array": "a lis
                "object": "a mapping", "integer": "a whole number", "number": "a number"}
 
 
+_USERINFO = re.compile(r"(?<=://)[^/?#\s]*@")
+
+
 def _shown(value, secret):
-    """A short rendering of a non-secret scalar for "(got ...)"; nothing otherwise."""
+    """A short rendering of a non-secret scalar for "(got ...)": never a secret, a decrypted
+    vaulted value or the user and password of a URL."""
+    if isinstance(value, Vaulted):
+        return " (%s)" % value.shown
     if secret or isinstance(value, (dict, list, Unchecked)):
         return ""
-    text = json.dumps(value, ensure_ascii=False)
+    text = json.dumps(_USERINFO.sub("***@", value) if isinstance(value, str) else value, ensure_ascii=False)
     return " (got %s)" % (text if len(text) <= 80 else text[:77] + "...")
 
 
@@ -321,9 +350,78 @@ def _normalise_url(url):
     return "%s://%s%s" % (scheme, netloc, parts.path.rstrip("/"))
 
 
+_LABEL = re.compile(r"^(?!-)[\w-]{1,63}(?<!-)$")
+_DOT_SEGMENT = re.compile(r"(^|/)(\.|%2e){1,2}(/|$)", re.IGNORECASE)
+# Paths under a site's root that are the API, not the site (users paste them from Postman).
+_API_PATHS = {"erp_url": re.compile(r"/(entity|identity)(/|$)", re.IGNORECASE),
+              "ocerra_url": re.compile(r"/api(/|$)", re.IGNORECASE)}
+
+
+def is_loopback(host):
+    host = (host or "").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_problem(name, url):
+    """Why `url` cannot be the base URL `name` (erp_url or ocerra_url), beyond the schema's
+    pattern; None when it can. Never quotes the URL (it may hold a user and password)."""
+    if not isinstance(url, str) or "://" not in url:
+        return None  # not a URL at all: the schema says what is expected
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        return ("must not hold a user name or password (user:password@host): the toolkit signs in with "
+                "the credentials of their own variables, and a URL is printed and logged")
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or above 65535
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        return "must have a port between 1 and 65535"
+    if not _valid_host(host):
+        return "must name a valid host (a DNS name, an IPv4 address or an [IPv6] address)"
+    if parts.scheme.lower() == "http" and not is_loopback(host):
+        return ("must use https:// (http:// only for a loopback host such as 127.0.0.1 or localhost): "
+                "the passwords would cross the network in clear text")
+    if _DOT_SEGMENT.search(parts.path):
+        return "must not contain '.' or '..' path segments (or their %2e forms)"
+    api = _API_PATHS.get(name)
+    if api and api.search(parts.path):
+        return ("must be the site's base URL, not an API path: remove '%s' and what follows"
+                % api.search(parts.path).group(0).rstrip("/"))
+    return None
+
+
+def _valid_host(host):
+    if not host or len(host) > 253:
+        return False
+    if ":" in host:  # urlsplit strips an IPv6 address's brackets
+        try:
+            ipaddress.IPv6Address(host)
+            return True
+        except ValueError:
+            return False
+    if re.fullmatch(r"[0-9.]+", host):
+        try:
+            ipaddress.IPv4Address(host)
+            return True
+        except ValueError:
+            return False
+    return all(_LABEL.match(label) for label in host.rstrip(".").split("."))
+
+
 def _site_rules(v):
     """(path, message) for one site's rules beyond the schema."""
     found = []
+    for name in ("erp_url", "ocerra_url"):
+        problem = url_problem(name, v.get(name))
+        if problem:
+            found.append(([name], problem))
     password = v.get("api_user_password")
     if isinstance(password, str) and password:
         unmet = unmet_requirements(password)
@@ -398,12 +496,30 @@ def validate_sites(sites, schema=None):
         site = plain[host]
         v = {k: val for k, val in site.variables.items() if str(k).startswith(PREFIXES)}
         hidden = [p for p, _ in unchecked_paths(v)]
-        for path, message in _schema_errors(v, schema) + _site_rules(v):
+        rules = _site_rules(v)
+        # A rule's specific message replaces the schema's general one about the same value.
+        ruled = {tuple(p) for p, _ in rules}
+        for path, message in [e for e in _schema_errors(v, schema) if tuple(e[0]) not in ruled] + rules:
             # A value we could not see cannot be judged; its errors would be guesses.
             if any(tuple(path[:len(h)]) == tuple(h) for h in hidden):
                 continue
             found.append((host, path, message))
     found += _cross_site_rules({h: s.variables for h, s in plain.items()})
+    return _located(plain, found)
+
+
+def site_warnings(sites):
+    """[SiteError] of what is allowed but weakens a site: certificate checks turned off."""
+    plain = {h: s if isinstance(s, Site) else Site(s) for h, s in sites.items()}
+    found = [(host, [name], "is false: the site's TLS certificate is not verified, so anyone on the path "
+                            "can read the passwords; prefer %s for a private CA" % name.replace("validate_certs", "ca_path"))
+             for host, site in plain.items() for name in ("erp_validate_certs", "ocerra_validate_certs")
+             if site.variables.get(name) is False]
+    return _located(plain, found)
+
+
+def _located(plain, found):
+    """(host, path, message) as SiteErrors that name the file and line the value came from."""
     errors = []
     for host, path, message in found:
         site = plain[host]
@@ -453,6 +569,63 @@ class _VarsBlock:
 
 # libyaml's parser when PyYAML has it (~10x faster over hundreds of files); the same node tree.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# What a vars or inventory file may hold before any node is built: YAML bombs (aliases that
+# expand to billions of nodes) hang a loader, and very deep nesting exhausts its stack.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 200_000
+
+
+def yaml_guard(text):
+    """Why `text` must not be loaded as YAML (None if it may be): too large, nested too deep,
+    or aliases that expand beyond MAX_NODES. Reads the event stream only (libyaml's parser
+    keeps its own stack, so depth cannot crash it), counting each anchored node's expanded
+    size, in a bounded time."""
+    if len(text) > MAX_FILE_BYTES:
+        return "the file is larger than %d MB" % (MAX_FILE_BYTES // (1024 * 1024))
+    sizes, frames, total = {}, [[None, 0]], 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            frames.append([event.anchor, 1])
+            if len(frames) - 1 > MAX_DEPTH:
+                return "nesting deeper than %d levels" % MAX_DEPTH
+            continue
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            anchor, size = frames.pop()
+            if anchor:
+                sizes[anchor] = size
+            grown = size
+        elif isinstance(event, yaml.ScalarEvent):
+            grown = 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            grown = sizes.get(event.anchor, 1)
+        else:
+            continue
+        frames[-1][1] += grown
+        total += grown
+        if total > MAX_NODES or frames[-1][1] > MAX_NODES:
+            return "more than %d values once its aliases (*name) are expanded: a YAML bomb?" % MAX_NODES
+    return None
+
+
+def _duplicate_keys(node, path=(), depth=0):
+    """(path, key, line) of every key written twice in one mapping (Ansible keeps the last one
+    silently, or warns quoting the line: with its value)."""
+    found = []
+    if isinstance(node, yaml.MappingNode) and depth <= MAX_DEPTH:
+        seen = set()
+        for key, value in node.value:
+            name = _key(key)
+            if name in seen and name != "<<":
+                found.append((path, name, key.start_mark.line + 1))
+            seen.add(name)
+            found += _duplicate_keys(value, path + (name,), depth + 1)
+    elif isinstance(node, yaml.SequenceNode) and depth <= MAX_DEPTH:
+        for i, value in enumerate(node.value):
+            found += _duplicate_keys(value, path + (i,), depth + 1)
+    return found
 
 
 def _is_mapping(node):
@@ -529,7 +702,17 @@ class InventoryScan:
                 if self._decrypt_text is None:
                     return None, True
                 text = self._decrypt_text(text)
-            return yaml.compose(text, Loader=_LOADER), vaulted
+            refused = yaml_guard(text)
+            if refused:
+                self.errors.append(SiteError(None, None, "refused before loading it: %s" % refused,
+                                             _display_path(path)))
+                return None, vaulted
+            node = yaml.compose(text, Loader=_LOADER)
+            for where, key, line in _duplicate_keys(node):
+                self.errors.append(SiteError(
+                    None, pointer(list(where) + [key]), "the key '%s' is written twice: Ansible would use the "
+                    "last one (and may print the line); keep one" % key, _display_path(path), line))
+            return node, vaulted
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             problem = " ".join(p for p in (exc.context, exc.problem) if p)
@@ -641,25 +824,31 @@ def _whole_template(text):
 
 # --------------------------------------------------------------------------- one entry point
 
-def validate_inventory(hosts, scans=(), decrypt=str, all_files=True, schema=None):
+def validate_inventory(hosts, scans=(), decrypt=str, all_files=True, schema=None, environ=os.environ,
+                       extra_vars=()):
     """Validate Ansible hosts. `hosts`: {host: raw vars as Ansible merged them (including
     group_names and inventory_file)}; `scans`: InventoryScan of the inventories they came from;
-    `all_files`: also report file problems of groups none of `hosts` belongs to.
+    `all_files`: also report file problems of groups none of `hosts` belongs to; `extra_vars`:
+    the names given as extra vars (they override the files).
 
-    Returns (errors, unchecked) where unchecked lists (host, pointer, reason) of values that
-    are present but could not be read offline (vaulted without a password, run-time Jinja)."""
+    Returns (errors, unchecked, warnings) where unchecked lists (host, pointer, reason) of
+    values that are present but could not be read offline (vaulted without a password, run-time
+    Jinja). A variable the inventory leaves unset is taken from the environment variable the
+    modules fall back to (ENV_FALLBACKS of `environ`), as a run would."""
     sites, unchecked, owners = {}, [], {("group", "all")}
     for host, raw in hosts.items():
-        variables = site_variables(raw, decrypt)
+        variables, from_env = with_env_fallbacks(site_variables(raw, decrypt), environ)
         unchecked += [(host, pointer(p), r) for p, r in unchecked_paths(variables)]
         groups = list(raw.get("group_names") or [])
         owners |= {("host", host)} | {("group", g) for g in groups}
-        sources = {}
+        sources = {name: Source("$" + env) for name, env in from_env.items()}
         for scan in scans:
             sources.update(scan.sources_for(host, groups))
+        sources.update({name: Source("extra vars") for name in extra_vars})
         file = raw.get("inventory_file")
         sites[host] = Site(variables, sources, _display_path(str(file)) if file else None)
     errors = [e for scan in scans for e in scan.errors
               if all_files or e.host is None or ("host", e.host) in owners or ("group", e.host) in owners]
     errors = _unique(errors + validate_sites(sites, schema))
-    return sorted(errors, key=lambda e: (e.file or "", e.line or 0)), unchecked
+    order = lambda e: (e.file or "", e.line or 0)  # noqa: E731
+    return sorted(errors, key=order), unchecked, sorted(site_warnings(sites), key=order)

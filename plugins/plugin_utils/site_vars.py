@@ -8,7 +8,7 @@ An entity's `password` (equal to api_user_password by validation) is dropped unr
 """
 from collections.abc import Mapping
 
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_validation import load_schema
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_validation import load_schema, with_env_fallbacks
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import VaultFileStore
 
 # site variable -> (engine input, its key)
@@ -122,7 +122,8 @@ def site_of(host, task_vars, template):
                 "the password lookup on /dev/null?): the password written to the ERP would exist nowhere "
                 "after the run. Keep it in the inventory (ansible-vault encrypt_string) or in a file the "
                 "lookup writes, and run again; nothing was sent")
-    return Site(host, variables, task_vars.get("inventory_dir"))
+    variables, _ = with_env_fallbacks(variables)
+    return Site(host, {name: plain(value) for name, value in variables.items()}, task_vars.get("inventory_dir"))
 
 
 def _is_expression(value):

@@ -7,6 +7,7 @@ the command's exit codes and output).
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -144,8 +145,18 @@ def test_optional_variables(name):
     ("ftp://x.example.com", "absolute http"),
     ("x.example.com/acme", "absolute http"),
     ("https://x.example.com/acme?x=1", "without query string"),
-    ("https://user@x.example.com", "absolute http"),
-    ("http://x.example.com:port/acme", "absolute http"),
+    ("https://user@x.example.com", "user name or password"),
+    ("https://user:pass@x.example.com", "user name or password"),
+    ("http://x.example.com:port/acme", "port between 1 and 65535"),
+    ("https://x.example.com:99999", "port between 1 and 65535"),
+    ("https://x.example.com:0/", "port between 1 and 65535"),
+    ("https://1.1.1.1.1/", "valid host"),
+    ("https://-/", "valid host"),
+    ("https://x.example.com/a/../../x", "'..' path segments"),
+    ("https://x.example.com/a/%2E%2e/x", "'..' path segments"),
+    ("https://x.example.com/entity/Default/22.200.001", "not an API path: remove '/entity'"),
+    ("http://x.example.com/acme", "must use https://"),
+    ("http://10.0.0.5:8080/acme", "must use https://"),
 ])
 def test_erp_url_must_be_a_base_url(url, expected):
     found = errors_of(good(erp_url=url))
@@ -154,7 +165,9 @@ def test_erp_url_must_be_a_base_url(url, expected):
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8601/acme", "https://acme.myobadvanced.com/",
-                                 "HTTPS://erp.example.com/AcumaticaDB", "http://[::1]:8080/x"])
+                                 "HTTPS://erp.example.com/AcumaticaDB", "http://[::1]:8080/x",
+                                 "http://localhost:8080/x", "https://erp.example.com:65535/x",
+                                 "https://[2001:db8::1]/x", "https://10.1.2.3/acme"])
 def test_erp_url_accepts_base_urls(url):
     assert errors_of(good(erp_url=url)) == []
 
@@ -175,7 +188,16 @@ def test_erp_url_accepts_base_urls(url):
     ({"api_user_roles": []}, "/api_user_roles", "at least 1 item"),
     ({"api_user_roles": ["AP Clerk", "AP Clerk"]}, "/api_user_roles", "same item twice"),
     ({"api_user_roles": ["AP Clerk", " "]}, "/api_user_roles/1", "a role name"),
-    ({"api_user_roles": ["AP Clerk", ""]}, "/api_user_roles/1", "a role name (not blank)"),
+    ({"api_user_roles": ["AP Clerk", ""]}, "/api_user_roles/1", "must not be empty"),
+    ({"api_user_roles": ["AP Clerk", " GL Clerk"]}, "/api_user_roles/1", "a role name: text without leading"),
+    ({"erp_tenant": "Company\n"}, "/erp_tenant", "without leading or trailing spaces, line breaks"),
+    ({"erp_tenant": "Com\x00pany"}, "/erp_tenant", "control characters"),
+    ({"erp_tenant": "x" * (1 << 20)}, "/erp_tenant", "at most 128 characters"),
+    ({"erp_admin_user": " admin"}, "/erp_admin_user", "without leading or trailing spaces"),
+    ({"api_user_login": "Ocerra\tAPI"}, "/api_user_login", "control characters"),
+    ({"ocerra_entities": [{"name": "Acme\u2028Live"}]}, "/ocerra_entities/0/name", "line breaks"),
+    ({"ocerra_url": "http://app.ocerra.com"}, "/ocerra_url", "must use https://"),
+    ({"ocerra_url": "https://app.ocerra.com/api"}, "/ocerra_url", "remove '/api'"),
     ({"ocerra_entities": []}, "/ocerra_entities", "at least 1 item"),
     ({"ocerra_entities": [{"client_id": GUID1}, {"client_id": "1234"}]},
      "/ocerra_entities/1/client_id", 'GUID such as 6f1c2d3e-0000-4000-8000-000000000001 (got "1234")'),
@@ -254,7 +276,7 @@ def test_one_entity_under_two_sites_is_rejected():
 
 
 def test_one_entity_twice_in_one_site_is_rejected():
-    found = errors_of(good(ocerra_entities=[{"name": "Acme"}, {"name": "acme "}]))
+    found = errors_of(good(ocerra_entities=[{"name": "Acme"}, {"name": "ACME"}]))
     assert [e.pointer for e in found] == ["/ocerra_entities/0/name", "/ocerra_entities/1/name"]
     assert "twice" in found[0].message
 
@@ -391,6 +413,74 @@ def test_scan_reports_yaml_syntax_errors_with_file_and_line(tmp_path):
     assert str(e).startswith(e.file + ":3: YAML syntax error")
 
 
+def _bomb(levels=9):
+    text, prev = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n", "a"
+    for name in "bcdefghijk"[:levels]:
+        text += "%s: &%s [%s]\n" % (name, name, ", ".join(["*" + prev] * 9))
+        prev = name
+    return text
+
+
+@pytest.mark.parametrize("text, expected", [
+    (_bomb(), "YAML bomb"),
+    ("x: " + "[" * 5000 + "]" * 5000 + "\n", "nesting deeper than 64"),
+    ("x: " + "[" * 50000 + "]" * 50000 + "\n", "nesting deeper than 64"),
+    ("x:\n" + "".join("  " * i + "- \n" for i in range(1, 200)), "nesting deeper than 64"),
+    ("x: " + "y" * (3 << 20) + "\n", "larger than 2 MB"),
+])
+def test_pathological_yaml_is_refused_before_it_is_loaded(tmp_path, text, expected):
+    inv = write(tmp_path, {"hosts.yml": "all:\n  hosts:\n    h1:\n", "host_vars/h1.yml": text})
+    started = time.monotonic()
+    scan = sv.InventoryScan(inv)
+    assert time.monotonic() - started < 1
+    e = only(scan.errors)
+    assert not scan.syntax_ok and e.file.endswith("host_vars/h1.yml") and expected in e.message
+
+
+def test_a_key_written_twice_is_an_error_that_never_quotes_the_value(tmp_path):
+    inv = write(tmp_path, {"hosts.yml": "all:\n  hosts:\n    h1:\n",
+                           "host_vars/h1.yml": "erp_tenant: A\napi_user_password: %s\nerp_url: x\n"
+                                               "api_user_password: %s\nocerra_entities:\n"
+                                               "  - {name: a, name: b}\n" % (CANARY, CANARY2)})
+    scan = sv.InventoryScan(inv)
+    got = sorted((e.line, e.pointer) for e in scan.errors if "twice" in e.message)
+    assert got == [(4, "/api_user_password"), (6, "/ocerra_entities/0/name")]
+    assert not scan.syntax_ok  # Ansible never loads the file (its warning would quote the line)
+    assert_no_canary(scan.errors)
+
+
+def test_validate_certs_false_is_a_warning_with_its_file_and_line(tmp_path):
+    inv = write(tmp_path, {"hosts.yml": "all:\n  hosts:\n    h1:\n",
+                           "host_vars/h1.yml": host("h1", "ocerra_validate_certs: false\n", guid=GUID1)})
+    scan = sv.InventoryScan(inv)
+    sites = {"h1": sv.Site(good(ocerra_validate_certs=False), scan.sources_for("h1", []))}
+    assert sv.validate_sites(sites) == []
+    w = only(sv.site_warnings(sites))
+    assert (w.pointer, w.line) == ("/ocerra_validate_certs", 5) and "ocerra_ca_path" in w.message
+
+
+def test_environment_fallbacks_fill_unset_variables_and_are_never_shown():
+    environ = {"ACUMATICA_ADMIN_PASSWORD": CANARY2, "OCERRA_USERNAME": "svc@p.example.com",
+               "OCERRA_PASSWORD": CANARY2, "ACUMATICA_TENANT": " Bad tenant\n"}
+    raw = good(erp_admin_password=DROP, ocerra_username=DROP, ocerra_password=DROP, erp_tenant=DROP)
+    errors, _, _ = sv.validate_inventory({"h1": raw}, environ=environ)
+    e = only(errors)  # the three credentials are accepted; the tenant is judged like any value
+    assert (e.file, e.pointer) == ("$ACUMATICA_TENANT", "/erp_tenant") and "from the environment" in e.message
+    assert "Bad tenant" not in str(e)
+    errors, _, _ = sv.validate_inventory({"h1": raw}, environ={})
+    assert sorted(e.pointer for e in errors) == ["/erp_admin_password", "/erp_tenant", "/ocerra_password",
+                                                 "/ocerra_username"]
+
+
+def test_vaulted_and_url_credentials_are_never_shown():
+    vaulted_email = sv.Vaulted("secret-mail")
+    found = errors_of(good(api_user_email=vaulted_email, erp_url="https://bob:%s@x.example.com" % CANARY))
+    text = " ".join(map(str, found))
+    assert "secret-mail" not in text and "the vaulted value, not shown" in text
+    assert "bob" not in text and "user name or password" in text
+    assert_no_canary(found)
+
+
 def test_sources_follow_ansible_precedence(tmp_path):
     """The file blamed for a value is the one Ansible took it from."""
     from ansible.inventory.manager import InventoryManager
@@ -431,7 +521,7 @@ def load_tool():
 
 
 def validate_inventory_dir(path, secrets=(SANDBOX_VAULT,)):
-    """tools/validate.py's per-inventory step, in-process: (errors, unchecked, summary)."""
+    """tools/validate.py's per-inventory step, in-process: (errors, unchecked, warnings, summary)."""
     from ansible.parsing.dataloader import DataLoader
     from ansible.parsing.vault import VaultSecret
 
@@ -497,7 +587,7 @@ def broken_inventory(tmp_path_factory):
 
 
 def test_every_kind_of_bad_input_names_file_line_host_and_pointer(broken_inventory):
-    errors, _, _ = validate_inventory_dir(broken_inventory)
+    errors, *_ = validate_inventory_dir(broken_inventory)
     lines = [str(e) for e in errors]
     for name, text, ptr, fragment in BROKEN:
         mine = [e for e in errors if e.host == name and e.pointer == ptr and fragment in e.message]
@@ -515,7 +605,7 @@ def test_every_kind_of_bad_input_names_file_line_host_and_pointer(broken_invento
 
 
 def test_the_line_points_at_the_bad_entity_field(broken_inventory):
-    errors, _, _ = validate_inventory_dir(broken_inventory)
+    errors, *_ = validate_inventory_dir(broken_inventory)
     e = next(e for e in errors if e.host == "badguid")
     assert str(e).endswith("badguid: /ocerra_entities/1/client_id: must be a GUID such as "
                            "6f1c2d3e-0000-4000-8000-000000000001 (got \"1234\")")
@@ -523,7 +613,7 @@ def test_the_line_points_at_the_bad_entity_field(broken_inventory):
 
 
 def test_vaulted_values_without_their_password_are_unchecked(broken_inventory):
-    errors, unchecked, _ = validate_inventory_dir(broken_inventory, secrets=())
+    errors, unchecked, *_ = validate_inventory_dir(broken_inventory, secrets=())
     hosts = {e.host for e in errors}
     assert "weak" not in hosts and "entitypw" not in hosts  # their content is unknown now
     assert "typo" in hosts and "plain" in hosts
@@ -613,3 +703,47 @@ def test_missing_inventory_and_missing_vault_file_are_reported_without_traceback
     assert done.returncode == 1 and "no such inventory" in done.stdout
     done = run_validate("--vault-password-file", str(tmp_path / "nope.txt"))
     assert done.returncode == 2 and "Traceback" not in done.stderr and "nope.txt" in done.stderr
+
+
+def test_summary_lines_never_show_vaulted_values(tmp_path):
+    host_vars = (vault_block("erp_url", "https://erp.example.com/vaulted-site") + vault_block("erp_tenant", "VaultCo")
+                 + "ocerra_entities:\n  - client_id: %s\n" % GUID1)
+    inv = write(tmp_path, {"hosts.yml": "all:\n  hosts:\n    h1:\n", "group_vars/all.yml": GROUP_ALL,
+                           "host_vars/h1.yml": host_vars})
+    done = run_validate(inv)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "vaulted-site" not in done.stdout and "VaultCo" not in done.stdout
+    assert "ok ((the vaulted value, not shown), tenant (the vaulted value, not shown)" in done.stdout
+
+
+def test_credentials_from_the_environment_and_extra_vars_are_accepted(tmp_path):
+    """As AWX and CI inject them: environment variables the modules fall back to, extra vars."""
+    host_vars = host("h1", guid=GUID1) + ("api_user_email: a@b.example.com\napi_user_roles: [AP Clerk]\n"
+                                          + vault_block("api_user_password", CANARY))
+    inv = write(tmp_path / "inv", {"hosts.yml": "all:\n  hosts:\n    h1:\n", "host_vars/h1.yml": host_vars})
+    extra = write(tmp_path, {"extra.yml": "ocerra_password: %s\n" % CANARY2}) + "/extra.yml"
+
+    done = run_validate(inv)
+    assert done.returncode == 1 and sorted(line.split(": ")[2] for line in done.stdout.splitlines()) == [
+        "/erp_admin_password", "/erp_admin_user", "/ocerra_password", "/ocerra_username"]
+
+    env = {"ACUMATICA_ADMIN_USER": "admin", "ACUMATICA_ADMIN_PASSWORD": CANARY2}
+    done = run_validate(inv, "-e", "ocerra_username=svc@b.example.com", "-e", "@" + extra, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_no_canary([done.stdout + done.stderr])
+
+    done = run_validate(inv, "-e", "ocerra_username=svc", "-e", "@" + extra, env=env)
+    assert done.returncode == 1 and done.stdout.splitlines() == [
+        "extra vars: h1: /ocerra_username: must be the service user's e-mail login (got \"svc\")"]
+
+    bomb = write(tmp_path, {"bomb.yml": _bomb()}) + "/bomb.yml"
+    done = run_validate(inv, "-e", "@" + bomb, env=env)
+    assert done.returncode == 2 and "YAML bomb" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_validate_certs_false_is_printed_as_a_warning(tmp_path):
+    inv = write(tmp_path, {"hosts.yml": "all:\n  hosts:\n    h1:\n", "group_vars/all.yml": GROUP_ALL,
+                           "host_vars/h1.yml": host("h1", "erp_validate_certs: false\n", guid=GUID1)})
+    done = run_validate(inv)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr.startswith("warning: %s/host_vars/h1.yml:5: h1: /erp_validate_certs: is false" % inv)
