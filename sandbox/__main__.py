@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from sandbox.harness import Sandbox
+from sandbox.harness import PortBusy, Sandbox
 
 DEFAULT_SEED = Path(__file__).with_name("seeds") / "default.yml"
 
@@ -27,8 +27,12 @@ def main(argv=None) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    sandbox = Sandbox.start(seed=args.seed, acumatica_port=args.acumatica_port,
-                            ocerra_port=args.ocerra_port, tls=args.tls, state_dir=args.state_dir)
+    try:
+        sandbox = Sandbox.start(seed=args.seed, acumatica_port=args.acumatica_port,
+                                ocerra_port=args.ocerra_port, tls=args.tls, state_dir=args.state_dir)
+    except PortBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(json.dumps({"acumatica_url": sandbox.acumatica_url, "ocerra_url": sandbox.ocerra_url,
                       "ca_path": sandbox.ca_path}), flush=True)
     try:

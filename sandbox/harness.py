@@ -4,6 +4,8 @@ Each Flask app runs in werkzeug's threaded dev server on a daemon thread. With `
 both serve HTTPS with a certificate for 127.0.0.1 and localhost issued by a throw-away
 trustme CA, whose PEM is written to `state_dir` (a temporary directory by default).
 """
+import os
+import socket
 import ssl
 import tempfile
 import threading
@@ -60,12 +62,23 @@ def _tls_context(state_dir: Path):
     return context, str(ca_path)
 
 
+class PortBusy(OSError):
+    """A port the sandbox was told to use is taken (by an earlier sandbox, most often)."""
+
+
 def _listen(host, port, app, context):
+    if port:  # werkzeug would print its own lines and exit: find out first, say it once
+        try:
+            socket.create_server((host, port)).close()
+        except OSError as exc:
+            raise PortBusy(f"the sandbox cannot listen on {host}:{port}: {os.strerror(exc.errno) if exc.errno else exc} "
+                           "(another sandbox running? choose other ports with --acumatica-port/"
+                           "--ocerra-port)") from None
     try:
         return make_server(host, port, app, threaded=True, request_handler=_QuietHandler,
                            ssl_context=context)
     except SystemExit:   # werkzeug prints why and exits when it cannot bind
-        raise OSError(f"the sandbox cannot listen on {host}:{port}") from None
+        raise PortBusy(f"the sandbox cannot listen on {host}:{port}") from None
 
 
 class Sandbox:

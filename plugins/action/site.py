@@ -21,6 +21,7 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.loader import filter_loader, test_loader
 
+from ansible_collections.ocerra.acumatica.plugins.module_utils.secrets import Secrets
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report, run_dir
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import default_state_dir
@@ -59,13 +60,13 @@ class ActionModule(ControllerAction):
         if invalid:
             site_entry = entry("failed", "The site's inventory variables are invalid, so nothing was sent to "
                                "it: %s. Fix them (./run validate) and run again." % "; ".join(invalid), {}, {})
-            return self._finish(result, args, host, site_entry, [], [])
+            return self._finish(result, args, host, site_entry, [], [], Secrets())
         try:
             site = site_of(host, task_vars, self._templar.template)
         except (AnsibleError, SiteVariableError) as exc:
             site_entry = entry("failed", "The site's variables could not be evaluated: %s. Fix the inventory "
                                "(./run validate) and run again." % getattr(exc, "message", exc), {}, {})
-            return self._finish(result, args, host, site_entry, [], [])
+            return self._finish(result, args, host, site_entry, [], [], Secrets())
         flow = SiteFlow(site, args["flow"], check_mode=bool(self._task.check_mode),
                         state_dir=args["state_dir"] or default_state_dir(), lock_wait=int(args["lock_wait"]),
                         controller_pid=os.getppid(), phase=args["phase"], force=boolean(args["force"]))
@@ -88,7 +89,7 @@ class ActionModule(ControllerAction):
             for signum in SIGNALS:          # cleanup is not interrupted again
                 signal.signal(signum, lambda number, frame: caught.append(number))
             flow.close(status)
-        self._finish(result, args, host, site_entry, flow.record.diffs, flow.record.warnings)
+        self._finish(result, args, host, site_entry, flow.record.diffs, flow.record.warnings, flow.secrets)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         if caught:                          # now that sessions are closed, let it take its course
@@ -111,7 +112,10 @@ class ActionModule(ControllerAction):
         return args
 
     @staticmethod
-    def _finish(result, args, host, site_entry, diffs, warnings):
+    def _finish(result, args, host, site_entry, diffs, warnings, secrets):
+        """The task's result and the site's report entry, both through the site's scrubber:
+        whatever a service echoed (an error quoting a submitted password) never leaves."""
+        site_entry, diffs, warnings = secrets.scrub_all([site_entry, diffs, warnings])
         result.update(changed=site_entry["status"] == "changed", status=site_entry["status"],
                       reason=site_entry["reason"])
         if diffs:

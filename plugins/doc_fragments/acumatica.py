@@ -46,6 +46,8 @@ options:
   ca_path:
     description:
       - PEM bundle of the CA that signed the site's certificate, for sites with a private CA.
+      - Unset, the bundle named by E(REQUESTS_CA_BUNDLE) or E(SSL_CERT_FILE) is used when set (a
+        corporate CA), else the default one. Proxy environment variables are ignored.
     type: path
   timeout:
     description:
@@ -56,7 +58,10 @@ options:
     description:
       - Total seconds the module may wait, with jittered back-off honouring C(Retry-After),
         for the site to accept requests again after HTTP 429 (throttling), 502/503/504, a
-        dropped connection on a safe request, or an C(API Login Limit) sign-in answer.
+        dropped connection on a safe request or on the admin's sign-in, or an C(API Login
+        Limit) sign-in answer. A sign-in is never retried after an answer about its
+        credentials, and a sign-in as the API user (a probe) only when the site cannot have
+        checked the password (429, 503, or no connection opened).
       - The wait is reported when it runs out.
     type: int
     default: 60

@@ -36,6 +36,8 @@ options:
   ocerra_ca_path:
     description:
       - CA bundle (PEM) to verify Ocerra's certificate with, instead of the system's.
+      - Unset, the bundle named by E(REQUESTS_CA_BUNDLE) or E(SSL_CERT_FILE) is used when set (a
+        corporate CA), else the default one. Proxy environment variables are ignored.
     type: path
   ocerra_client_selection:
     description:

@@ -5,6 +5,7 @@ and the request counter live here and nowhere else. Service-specific sign-in and
 mapping live in the two clients built on top of it.
 """
 import email.utils
+import os
 import time
 
 import requests
@@ -14,6 +15,7 @@ from ansible.module_utils.api import generate_jittered_backoff
 from .errors import CheckModeViolation, RateLimited, TransportError
 
 RETRY_STATUSES = {429, 502, 503, 504}
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -35,9 +37,11 @@ def retry_after_seconds(response):
 class HttpSeam:
     """One requests.Session against one base URL.
 
-    `safe` requests (reads, idempotent upserts) are retried on connection errors and on
-    429/502/503/504; unsafe ones (sign-ins, actions, Ocerra saves) only on 429, which the
-    services send before doing any work. Waiting is bounded by `retry_timeout` seconds.
+    `safe` requests (reads, idempotent upserts, the admin's sign-in) are retried on connection
+    errors and on 429/502/503/504; unsafe ones (actions, Ocerra saves) only on 429, which the
+    services send before doing any work, and on what a caller knows did no work either
+    (`retry_statuses`, and with `retry_unsent` a connection that never opened). Waiting is
+    bounded by `retry_timeout` seconds, with jittered backoff.
     """
 
     def __init__(self, base_url, *, service, validate_certs=True, ca_path=None, timeout=30,
@@ -48,7 +52,7 @@ class HttpSeam:
         self.retry_timeout = retry_timeout
         self.check_mode = check_mode
         self.session = requests.Session()
-        self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        self.session.verify = (ca_path or _ca_bundle_from_env(warn) or True) if validate_certs else False
         self.session.trust_env = False  # a proxy from the environment must not see secrets
         self.requests_sent = 0
         self.last_waited = 0.0
@@ -63,7 +67,8 @@ class HttpSeam:
     def url(self, path):
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
 
-    def request(self, method, path, *, safe=False, read_only=False, retry_when=None, **kwargs):
+    def request(self, method, path, *, safe=False, read_only=False, retry_when=None, retry_statuses=(),
+                retry_unsent=False, **kwargs):
         """Send one request with bounded retries; returns the final requests.Response.
 
         `read_only` marks a POST that changes no state (sign-in, sign-out, a connection
@@ -87,7 +92,7 @@ class HttpSeam:
                     f"TLS verification failed for {self.service} at {self.base_url}: {_reason(exc)}. "
                     "Give the site's CA bundle (ca_path) or, knowingly, validate_certs: false.") from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                delay = next(delays, None) if safe else None
+                delay = next(delays, None) if safe or (retry_unsent and _unsent(exc)) else None
                 if delay is None or waited + delay > self.retry_timeout:
                     raise TransportError(
                         f"{self.service} at {self.base_url} did not answer {method} {_path_only(path)}: "
@@ -97,6 +102,7 @@ class HttpSeam:
             self.server_time = _date(response) or self.server_time
             retryable = (response.status_code == 429
                          or (safe and response.status_code in RETRY_STATUSES)
+                         or response.status_code in retry_statuses
                          or (retry_when is not None and retry_when(response)))
             if not retryable:
                 return response
@@ -124,11 +130,32 @@ class HttpSeam:
         self.session.close()
 
 
+def _ca_bundle_from_env(warn):
+    """The CA bundle a corporate machine names in REQUESTS_CA_BUNDLE or SSL_CERT_FILE, which
+    trust_env=False (kept for the proxy variables) would otherwise ignore; None when unset."""
+    for name in CA_BUNDLE_VARIABLES:
+        path = os.environ.get(name)
+        if path:
+            if os.path.isfile(path):
+                return path
+            if warn:
+                warn(f"{name} names no file; the default CA bundle is used.")
+    return None
+
+
 def _date(response):
     try:
         return email.utils.parsedate_to_datetime(response.headers.get("Date"))
     except (TypeError, ValueError):
         return None
+
+
+def _unsent(exc):
+    """True when the request cannot have reached the service: no connection was ever opened."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _path_only(path):

@@ -1,7 +1,11 @@
 """What every module of the collection shares: option specs, the run wrapper, diff helpers."""
+import re
 import traceback
 
+from . import base_url
 from .errors import ToolkitError
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 PASSWORD_PLACEHOLDER = "(changed)"
 
@@ -98,13 +102,28 @@ def diff_of(before, after):
             "after": {k: (after or {}).get(k) for k in changed}}
 
 
-def require_values(module, names):
-    """Fail before any request when a required option arrives null or empty.
-
-    `required=True` only checks that the key is present; an explicit null (for example an
-    undefined vault variable) would otherwise become a sign-in that counts as a failure.
-    """
-    empty = [name for name in names if module.params.get(name) in (None, "")]
-    if empty:
-        module.fail_json(msg=f"{', '.join(empty)} must not be empty; nothing was sent.",
-                         error_kind="invalid_options")
+def check_options(module, required=(), urls=None, texts=()):
+    """Fail before any request when an option cannot work: a required one null, empty or blank
+    (`required=True` only checks that the key is present, and an undefined vault variable
+    arrives as null), a base URL (`urls`: option -> "erp_url" or "ocerra_url") that
+    base_url.problem refuses, a login, tenant or name (`texts`) with control characters or
+    surrounding spaces, a timeout that is not positive. Messages never quote a value."""
+    p, problems = module.params, []
+    for name in required:
+        if p.get(name) is None or (isinstance(p[name], str) and not p[name].strip()):
+            problems.append(f"{name} must not be empty")
+    for name, kind in (urls or {}).items():
+        problem = base_url.problem(kind, p.get(name)) if p.get(name) else None
+        if problem:
+            problems.append(f"{name} {problem}")
+    for name in texts:
+        value = p.get(name)
+        if isinstance(value, str) and value and (value != value.strip() or _CONTROL.search(value)):
+            problems.append(f"{name} must not have leading or trailing spaces, line breaks or control characters")
+    for name in ("timeout", "publish_timeout"):
+        if name in p and p[name] is not None and p[name] <= 0:
+            problems.append(f"{name} must be a positive number of seconds")
+    if "retry_timeout" in p and p["retry_timeout"] is not None and p["retry_timeout"] < 0:
+        problems.append("retry_timeout must not be negative")
+    if problems:
+        module.fail_json(msg="; ".join(problems) + ". Nothing was sent.", error_kind="invalid_options")

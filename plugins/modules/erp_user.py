@@ -133,6 +133,12 @@ notes:
   - The User endpoint must be published on the site first (M(ocerra.acumatica.erp_endpoint)),
     unless O(publish_endpoint=true).
   - A no-change run sends at most five requests to the site, sign-ins and sign-outs included.
+  - "O(login) equal to O(admin_user) (ignoring case) is refused before any request, in check mode
+    too: the module must never delete, reset or strip the roles of the administrator it signs
+    in as."
+  - Options that cannot work (a blank O(login) or O(tenant), a URL with a user and password, a
+    C(file://) or non-loopback C(http://) URL, a port outside 1-65535, a O(timeout) of zero or
+    less) fail before any request.
 seealso:
   - module: ocerra.acumatica.erp_endpoint
   - module: ocerra.acumatica.erp_user_info
@@ -276,6 +282,12 @@ def argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    login, admin = module.params["login"], module.params["admin_user"]
+    if isinstance(login, str) and isinstance(admin, str) and login.strip().casefold() == admin.strip().casefold():
+        module.fail_json(msg=f"login is admin_user, the user this module signs in as: deleting it, resetting its "
+                             "password or replacing its roles could leave the site without an administrator. "
+                             "Manage the API user (a login of its own). Nothing was sent.",
+                         error_kind="invalid_options")
     password = module.params["password"]
     if password is not None and module.params["state"] == "present":
         unmet = unmet_requirements(password)

@@ -18,7 +18,6 @@ host's raw variables as Ansible merged them; this module
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import json
 import os
 import re
@@ -32,6 +31,7 @@ try:
 except ImportError:  # pragma: no cover - reported when validation is attempted
     Draft202012Validator = None
 
+from ansible_collections.ocerra.acumatica.plugins.module_utils import base_url
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import ENV_FALLBACKS
 from ansible_collections.ocerra.acumatica.plugins.module_utils.password_policy import describe, unmet_requirements
 
@@ -350,76 +350,11 @@ def _normalise_url(url):
     return "%s://%s%s" % (scheme, netloc, parts.path.rstrip("/"))
 
 
-_LABEL = re.compile(r"^(?!-)[\w-]{1,63}(?<!-)$")
-_DOT_SEGMENT = re.compile(r"(^|/)(\.|%2e){1,2}(/|$)", re.IGNORECASE)
-# Paths under a site's root that are the API, not the site (users paste them from Postman).
-_API_PATHS = {"erp_url": re.compile(r"/(entity|identity)(/|$)", re.IGNORECASE),
-              "ocerra_url": re.compile(r"/api(/|$)", re.IGNORECASE)}
-
-
-def is_loopback(host):
-    host = (host or "").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def url_problem(name, url):
-    """Why `url` cannot be the base URL `name` (erp_url or ocerra_url), beyond the schema's
-    pattern; None when it can. Never quotes the URL (it may hold a user and password)."""
-    if not isinstance(url, str) or "://" not in url:
-        return None  # not a URL at all: the schema says what is expected
-    parts = urlsplit(url)
-    if "@" in parts.netloc:
-        return ("must not hold a user name or password (user:password@host): the toolkit signs in with "
-                "the credentials of their own variables, and a URL is printed and logged")
-    host = parts.hostname or ""
-    try:
-        port = parts.port
-    except ValueError:  # not a number, or above 65535
-        port = -1
-    if port is not None and not 1 <= port <= 65535:
-        return "must have a port between 1 and 65535"
-    if not _valid_host(host):
-        return "must name a valid host (a DNS name, an IPv4 address or an [IPv6] address)"
-    if parts.scheme.lower() == "http" and not is_loopback(host):
-        return ("must use https:// (http:// only for a loopback host such as 127.0.0.1 or localhost): "
-                "the passwords would cross the network in clear text")
-    if _DOT_SEGMENT.search(parts.path):
-        return "must not contain '.' or '..' path segments (or their %2e forms)"
-    api = _API_PATHS.get(name)
-    if api and api.search(parts.path):
-        return ("must be the site's base URL, not an API path: remove '%s' and what follows"
-                % api.search(parts.path).group(0).rstrip("/"))
-    return None
-
-
-def _valid_host(host):
-    if not host or len(host) > 253:
-        return False
-    if ":" in host:  # urlsplit strips an IPv6 address's brackets
-        try:
-            ipaddress.IPv6Address(host)
-            return True
-        except ValueError:
-            return False
-    if re.fullmatch(r"[0-9.]+", host):
-        try:
-            ipaddress.IPv4Address(host)
-            return True
-        except ValueError:
-            return False
-    return all(_LABEL.match(label) for label in host.rstrip(".").split("."))
-
-
 def _site_rules(v):
     """(path, message) for one site's rules beyond the schema."""
     found = []
     for name in ("erp_url", "ocerra_url"):
-        problem = url_problem(name, v.get(name))
+        problem = base_url.problem(name, v.get(name))
         if problem:
             found.append(([name], problem))
     password = v.get("api_user_password")

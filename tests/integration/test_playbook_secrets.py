@@ -70,3 +70,31 @@ def test_the_leak_check_catches_a_leaked_form(site, tmp_path, expression):
     assert run.rc == 0, run
     with pytest.raises(AssertionError, match="secret form"):
         site.assert_no_secret(run)
+
+
+ECHOED = "Ec+ho&<Pw>'-Q7x\"zé9"   # every character a .NET, HTML or URL encoder rewrites
+
+
+@pytest.mark.parametrize("encoding", ["raw", "json", "dotnet_json", "html", "url", "base64", "base64url"])
+def test_an_ocerra_error_that_echoes_the_password_is_scrubbed_everywhere(site, encoding):
+    """Ocerra refuses the save with a 400 that quotes the submitted password (as ASP.NET's
+    model validation does): neither stdout nor the report show it, in any encoding."""
+    import base64
+    import html
+    import json
+    from urllib.parse import quote
+
+    assert site.provision().rc == 0
+    site.set_api_password("acme", ECHOED)
+    site.extra_secrets.add(ECHOED)
+    echoed = {"raw": ECHOED, "json": json.dumps(ECHOED)[1:-1], "html": html.escape(ECHOED),
+              "dotnet_json": "".join("\\u%04X" % ord(c) if c in "<>&'\"+" or not c.isascii() else c for c in ECHOED),
+              "url": quote(ECHOED, safe=""), "base64": base64.b64encode(ECHOED.encode()).decode(),
+              "base64url": base64.urlsafe_b64encode(ECHOED.encode()).decode()}[encoding]
+    site.sandbox.ocerra.faults.add("status", path=SETTINGS_PATH, method="PUT", count=None, status=400,
+                                   body={"errorMessage": "The value '%s' is not valid for Password." % echoed})
+    run = site.provision("-l", "acme")     # finish() checks stdout and stderr for every form
+    assert run.rc != 0 and run.status("acme") in ("failed", "degraded"), run
+    report = site.report_path.read_text()
+    assert "is not valid for Password" in report       # the message is kept, the value is not
+    assert not [f for f in site.forbidden_strings() if f in report]

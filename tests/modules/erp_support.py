@@ -1,6 +1,7 @@
 """Seeds and an in-process runner for the ERP module tests against the sandbox."""
 import base64
 import contextlib
+import html
 import importlib
 import io
 import json
@@ -64,9 +65,13 @@ def run_module(name, args, check=False, diff=True):
 
 
 def leaked_forms(secret):
-    """Every form a password could leak in: raw, JSON-escaped, URL-encoded, base64 alone."""
+    """Every form a password could leak in (written here apart from the product's scrubber, so
+    each checks the other): raw, JSON-escaped (also as .NET escapes every symbol), HTML-escaped,
+    URL-encoded, base64 and base64url (without padding: they match inside longer ones)."""
+    raw = secret.encode()
     forms = {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote_plus(secret),
-             base64.b64encode(secret.encode()).decode()}
+             html.escape(secret), "".join("\\u%04X" % ord(c) if c in "<>&'\"+`\\" or not c.isascii() else c for c in secret),
+             base64.b64encode(raw).decode().rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
     return {f for f in forms if f}
 
 

@@ -165,3 +165,18 @@ def test_a_taken_port_fails_the_start_and_frees_the_other():
             Sandbox.start(acumatica_port=port, ocerra_port=taken.getsockname()[1])
         with socket.socket() as again:
             again.bind(("127.0.0.1", port))    # the first server's port was released
+
+
+def test_command_line_on_a_taken_port_says_so_in_one_line(default_seed):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "sandbox", "--seed", str(default_seed), "--acumatica-port", str(free_port()),
+             "--ocerra-port", str(port)], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+            capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        f"error: the sandbox cannot listen on 127.0.0.1:{port}: Address already in use (another sandbox "
+        "running? choose other ports with --acumatica-port/--ocerra-port)"]

@@ -120,3 +120,74 @@ def test_check_mode_refuses_writes_but_signs_in_and_probes(sandbox):
         c.user_action("UnlockLogin", "OcerraAPI")
     c.close()
     assert counts(sandbox)["writes"] == 0
+
+
+@pytest.mark.parametrize("fault", [dict(kind="status", status=503, count=3), dict(kind="status", status=502, count=2),
+                                   dict(kind="status", status=504, count=2), dict(kind="drop", count=2)])
+def test_the_admin_sign_in_is_retried_while_the_site_restarts(sandbox, fault):
+    waits = []
+    c = AcumaticaClient(f"{sandbox.acumatica_url}/acme", "Company", "admin", ADMIN_PW, sleep=waits.append)
+    sandbox.erp.faults.add(fault.pop("kind"), path="/auth/login$", method="POST", **fault)
+    assert c.get_user("OcerraAPI") is not None
+    c.close()
+    assert len(waits) == fault["count"] and all(0 <= w <= 30 for w in waits)   # jittered, bounded
+
+
+def test_the_admin_sign_in_gives_up_within_the_retry_timeout(sandbox):
+    waits = []
+    c = AcumaticaClient(f"{sandbox.acumatica_url}/acme", "Company", "admin", ADMIN_PW, sleep=waits.append,
+                        retry_timeout=10)
+    sandbox.erp.faults.add("status", path="/auth/login$", method="POST", status=503, count=None)
+    with pytest.raises(ToolkitError) as err:
+        c.ensure_signed_in()
+    c.close()
+    assert sum(waits) <= 10 and "503" in err.value.message and counts(sandbox)["failed_signins"] == 0
+
+
+@pytest.mark.parametrize("status, retried", [(503, True), (502, False), (504, False)])
+def test_a_probe_is_retried_only_when_the_site_cannot_have_checked_the_password(sandbox, status, retried):
+    """A probe's password may be wrong: an answer that may follow a check (502/504 from a proxy
+    whose site did the work) is not retried, so one probe is at most one failed attempt."""
+    sandbox.erp.upsert_user("acme", "Company", {"username": "OcerraAPI", "password": "Other-Password-123x"})
+    c = client(sandbox)
+    c.ensure_signed_in()
+    sandbox.erp.faults.add("status", path="/auth/login$", method="POST", status=status, count=1)
+    if retried:
+        assert c.probe_signin("OcerraAPI", API_PW) == ae.INVALID
+    else:
+        with pytest.raises(ToolkitError):
+            c.probe_signin("OcerraAPI", API_PW)
+    c.close()
+    assert counts(sandbox)["users"].get("OcerraAPI", {}).get("failed_signins", 0) == (1 if retried else 0)
+
+
+def test_a_probe_is_retried_when_no_connection_opened(sandbox):
+    """Nothing listens (a site restarting): the probe tries again, then says so."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]     # closed when the block ends: connections are refused
+    waits = []
+    c = AcumaticaClient(f"http://127.0.0.1:{port}/acme", "Company", "admin", ADMIN_PW, sleep=waits.append,
+                        retry_timeout=5)
+    with pytest.raises(TransportError):
+        c.probe_signin("OcerraAPI", API_PW)
+    assert waits and sum(waits) <= 5
+
+
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"])
+def test_a_ca_bundle_from_the_environment_is_honoured_and_proxies_are_not(variable, monkeypatch):
+    for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):   # a CI machine may set both
+        monkeypatch.delenv(name, raising=False)
+    with Sandbox.start(seed=erp_seed(api_user()), tls=True) as tls:
+        monkeypatch.setenv(variable, tls.ca_path)
+        monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")   # would fail every request if used
+        c = AcumaticaClient(f"{tls.acumatica_url}/acme", "Company", "admin", ADMIN_PW)
+        assert c.get_user("OcerraAPI") is not None
+        c.close()
+        monkeypatch.setenv(variable, "/nonexistent/ca.pem")
+        warnings = []
+        with pytest.raises(TransportError) as err:
+            AcumaticaClient(f"{tls.acumatica_url}/acme", "Company", "admin", ADMIN_PW,
+                            warn=warnings.append).ensure_signed_in()
+        assert "ca_path" in err.value.message and warnings == [f"{variable} names no file; the default CA bundle is used."]

@@ -27,3 +27,21 @@ def test_longer_forms_go_first_and_nothing_else_changes():
     secrets = Secrets("abc", "abcdef")
     assert secrets.scrub("x abcdef y abc z") == f"x {MASK} y {MASK} z"
     assert secrets.scrub(None) == "" and forms("a b") >= {"a b", "a%20b", "a+b"}
+
+
+def test_html_dotnet_json_lower_hex_and_base64url_forms_are_removed():
+    secret = "Pw+<x>&'y?~~é-1"
+    raw = secret.encode()
+    echoed = [
+        "Pw+&lt;x&gt;&amp;&#39;y?~~é-1",                                   # ASP.NET HtmlEncode
+        "Pw+&lt;x&gt;&amp;&#x27;y?~~é-1",                                  # Python html.escape
+        "Pw\\u002Bx".replace("x", "\\u003Cx\\u003E\\u0026\\u0027y?~~\\u00E9-1"),  # System.Text.Json
+        quote(secret, safe="").lower().replace("pw", "Pw"),                 # lower-case hex
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),                 # JWT-style base64url
+        base64.b64encode(raw).decode().rstrip("="),
+    ]
+    secrets = Secrets(secret)
+    for text in echoed:
+        assert secrets.scrub("error: %s." % text) == "error: %s." % MASK, text
+    nested = secrets.scrub_all({"a": [echoed[0], 3, None], "b": (echoed[2],)})
+    assert nested == {"a": [MASK, 3, None], "b": [MASK]}

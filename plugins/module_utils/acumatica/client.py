@@ -13,7 +13,7 @@ from urllib.parse import quote, urljoin
 from . import errors as ae
 from ..errors import RateLimited, ToolkitError, TransportError
 from ..http import HttpSeam
-from ..module_kit import require_values
+from ..module_kit import check_options
 from ..secrets import Secrets
 from .endpoint import ENDPOINT, ENTITY_PATH, VERSION
 
@@ -57,7 +57,9 @@ class AcumaticaClient:
 
     @classmethod
     def from_module(cls, module, **extra):
-        require_values(module, ("url", "tenant", "admin_user", "admin_password"))
+        required = ("url", "tenant", "admin_user", "admin_password") + (("login",) if "login" in module.params else ())
+        check_options(module, required=required, urls={"url": "erp_url"},
+                      texts=("tenant", "admin_user", "branch", "login"))
         p = module.params
         return cls(p["url"], p["tenant"], p["admin_user"], p["admin_password"], branch=p.get("branch"),
                    validate_certs=p["validate_certs"], ca_path=p.get("ca_path"), timeout=p["timeout"],
@@ -70,18 +72,22 @@ class AcumaticaClient:
 
     # -- sessions -------------------------------------------------------------------------
 
-    def _sign_in(self, seam, name, password):
+    def _sign_in(self, seam, name, password, admin=True):
         """Sign `name` in on `seam`; None on success, else the classified Failure.
 
-        Only a login limit or a 429 is retried (within retry_timeout): the server refused
-        before checking the password, so a retry cannot count toward a lock-out.
+        Never retried after an answer about the credentials. The admin's sign-in (whose
+        password is known to be right once it has worked) is retried like a read: on a 429, a
+        login limit, 502/503/504 and dropped connections, while a site restarts. A probe's (a
+        password that may be wrong, so each attempt may count toward a lock-out) only when the
+        site cannot have checked it: a 429, a login limit, a 503 or a connection never opened.
         """
         body = {"name": name, "password": password, "tenant": self.tenant}
         if self.branch:
             body["branch"] = self.branch
+        retry = dict(safe=True) if admin else dict(retry_statuses=(503,), retry_unsent=True)
         try:
             response = seam.request("POST", LOGIN, read_only=True, json=body, retry_when=is_login_limit,
-                                    allow_redirects=False)
+                                    allow_redirects=False, **retry)
         except RateLimited as exc:
             response = exc.response
         if 200 <= response.status_code < 300:
@@ -130,7 +136,7 @@ class AcumaticaClient:
         self.secrets.add(password)
         seam = HttpSeam(self.seam.base_url, **self._seam_options)
         try:
-            failure = self._sign_in(seam, login, password)
+            failure = self._sign_in(seam, login, password, admin=False)
             if failure is None:
                 try:
                     self._sign_out(seam, login)

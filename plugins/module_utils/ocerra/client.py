@@ -15,7 +15,7 @@ import time
 
 from ..errors import ApiError
 from ..http import HttpSeam
-from ..module_kit import ocerra_connection_spec, require_values
+from ..module_kit import check_options, ocerra_connection_spec
 from ..secrets import Secrets
 from .errors import (OcerraAuthError, OcerraForbidden, OcerraNotFound, OcerraRejected, OcerraServerError,
                      WrongClient)
@@ -86,7 +86,9 @@ class OcerraClient:
 
     @classmethod
     def from_module(cls, module):
-        require_values(module, ("ocerra_url", "ocerra_username", "ocerra_password"))
+        check_options(module, required=("ocerra_url", "ocerra_username", "ocerra_password"),
+                      urls={"ocerra_url": "ocerra_url", "erp_url": "erp_url"},
+                      texts=("ocerra_username", "tenant", "login", "branch", "client_name"))
         p = module.params
         return cls(p["ocerra_url"], p["ocerra_username"], p["ocerra_password"],
                    selection=p["ocerra_client_selection"],
