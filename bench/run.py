@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import configparser
 import json
+import math
 import os
 import select
 import shutil
@@ -40,8 +41,13 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import gen  # noqa: E402
+sys.path.insert(0, str(ROOT / "collections"))
+from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import LISTING_WORKERS  # noqa: E402
 
 OCERRA_PASSWORD_LENGTH = 24
+REALISTIC_LATENCY = "0.3,0.15"   # seconds per request: MYOB Acumatica, Ocerra (from a partner's network)
+SITE_ERP_ROUNDS = 4              # a no-change site's sequential ERP round trips (latency_limit)
+LISTING_ROUNDS = 4               # the list (2 requests) and the first two settings reads, alone
 SANDBOX_START_TIMEOUT = 300      # seconds to wait for the sandbox's "listening" line
 CONTROL_TIMEOUT = 120            # seconds for one control-API call (the log can be large)
 
@@ -94,6 +100,17 @@ class SandboxProcess:
                 "erp_log": len(self._call(self.acumatica_url, "log")),
                 "ocerra_log": len(ocerra_log), "listing": _listing_share(ocerra_log),
                 "cpu_s": self.cpu_seconds()}
+
+    def set_latency(self, erp_s: float, ocerra_s: float):
+        """Every product request of each fake answers after that many seconds (0: none): the
+        sandbox's `latency` fault on every path, until cleared."""
+        for base, seconds in ((self.acumatica_url, erp_s), (self.ocerra_url, ocerra_s)):
+            self._call(base, "faults", "DELETE")
+            if seconds:
+                body = json.dumps({"kind": "latency", "path": ".*", "count": None, "seconds": seconds}).encode()
+                request = urllib.request.Request(f"{base}/_sandbox/faults", data=body, method="POST",
+                                                 headers={"Content-Type": "application/json"})
+                urllib.request.urlopen(request, timeout=CONTROL_TIMEOUT).close()
 
     def clear_logs(self):
         """Drop the request logs (counters stay), so the sandbox's memory stays bounded."""
@@ -357,14 +374,14 @@ def run_world(n, entities, workdir, args, playbook, with_uri=True, log=print):
         f"({world.sandbox.acumatica_url}, {world.sandbox.ocerra_url})")
     runs = {}
     try:
-        def go(key, label, book, toolkit=False, attempt=None, more=()):
+        def go(key, label, book, toolkit=False, attempt=None, more=(), forks=None):
             name = key if attempt is None else f"{key}{attempt}"
             report = workdir / f"{name}.report.json"
             extra = ["-e", f"toolkit_report_path={report}", "-e", f"toolkit_state_dir={workdir / 'state'}"] \
                 if toolkit else []
             extra += list(more)
             result = measure(name, label, book, world.inventory, workdir, world.sandbox,
-                             world.sites, args.forks, args.timeout, extra, args.wait_idle)
+                             world.sites, forks or args.forks, args.timeout, extra, args.wait_idle)
             result["key"] = key
             if toolkit:
                 result["outcomes"] = _outcomes(report)
@@ -386,6 +403,18 @@ def run_world(n, entities, workdir, args, playbook, with_uri=True, log=print):
             return runs, True
         if getattr(args, "profile", False):
             return runs, profile_no_change(world, playbook, args, log)
+        if getattr(args, "forks_series", None):
+            erp_s, ocerra_s = args.latency or _latency(REALISTIC_LATENCY)
+            for forks in args.forks_series:
+                world.sandbox.set_latency(0, 0)
+                ok = go(f"b@{forks}", f"no-change run, forks {forks}", playbook, toolkit=True, forks=forks)
+                world.sandbox.set_latency(erp_s, ocerra_s)
+                ok = go(f"bL@{forks}", f"no-change run, latency, forks {forks}", playbook, toolkit=True,
+                        forks=forks) and ok
+                world.sandbox.set_latency(0, 0)
+                if not ok:
+                    return runs, False
+            return runs, True
         # (b) and (d) alternate, `repeat` times each, so a slow spell of the machine hits both;
         # the table shows each one's median run (by wall time).
         attempts, ok = {}, True
@@ -405,6 +434,16 @@ def run_world(n, entities, workdir, args, playbook, with_uri=True, log=print):
             return runs, False
         if with_uri:
             ok = go("c", "uri reference playbook", BENCH / "uri_reference.yml")
+        if ok and args.latency:
+            erp_s, ocerra_s = args.latency
+            world.sandbox.set_latency(erp_s, ocerra_s)
+            label = f"latency {erp_s:g}/{ocerra_s:g} s"
+            for attempt in range(1, args.repeat + 1):
+                ok = ok and go("bL", f"no-change run, {label}", playbook, toolkit=True, attempt=attempt)
+            runs["bL"] = _median_run(attempts["bL"])
+            if ok and with_uri:
+                ok = go("cL", f"uri reference, {label}", BENCH / "uri_reference.yml")
+            world.sandbox.set_latency(0, 0)
         return runs, ok
     finally:
         world.close()
@@ -458,6 +497,16 @@ def targets(runs: dict, entities: int) -> list[dict]:
     if b and c:
         out.append({"target": "(c)/(b) wall >= 20", "value": _ratio(c["wall_s"], b["wall_s"]),
                     "met": _ratio(c["wall_s"], b["wall_s"]) is not None and c["wall_s"] / b["wall_s"] >= 20})
+    b_lat, c_lat = runs.get("bL"), runs.get("cL")
+    if b and b_lat:
+        out.append({"target": "(bL)/(b) wall <= 1.3 (latency hidden)", "value": _ratio(b_lat["wall_s"], b["wall_s"]),
+                    "met": b_lat["wall_s"] / b["wall_s"] <= 1.3})
+    if b and d:
+        out.append({"target": "(b)/(d) CPU <= 1.5", "value": _ratio(b["cpu_s"], d["cpu_s"]),
+                    "met": b["cpu_s"] / d["cpu_s"] <= 1.5})
+    if b_lat and c_lat:
+        out.append({"target": "(cL)/(bL) wall >= 20", "value": _ratio(c_lat["wall_s"], b_lat["wall_s"]),
+                    "met": c_lat["wall_s"] / b_lat["wall_s"] >= 20})
     if b:
         most = max([b["requests_per_site_max"]] + [a.get("requests_per_site_max") or 0
                                                     for a in b.get("attempts", [])])
@@ -469,11 +518,11 @@ def targets(runs: dict, entities: int) -> list[dict]:
     return out
 
 
-def table(runs: dict, n: int, entities: int) -> str:
+def table(runs: dict, n: int, entities: int, forks: int = 0, latency=None) -> str:
     head = (f"{'run':<44} {'wall s':>8} {'CPU s':>8} {'user s':>8} {'sys s':>7} {'RSS MB':>7} "
             f"{'tasks/host':>10} {'req/site':>9} {'writes':>7} {'in/out':>11} {'sbx CPU':>8} {'other':>6} {'rc':>3}")
     lines = [f"Benchmark: N = {n} sites, E = {entities} entities per site", head, "-" * len(head)]
-    for key in ("a", "r", "b", "c", "d"):
+    for key in ("a", "r", "b", "bL", "c", "cL", "d"):
         r = runs.get(key)
         if not r:
             continue
@@ -489,12 +538,16 @@ def table(runs: dict, n: int, entities: int) -> str:
     lines.append("")
     pairs = [("(b)/(d)", "b", "d", "no-change run vs Ansible's floor"),
              ("(c)/(b)", "c", "b", "uri playbook vs no-change run"),
-             ("(a)/(d)", "a", "d", "first run vs Ansible's floor")]
+             ("(a)/(d)", "a", "d", "first run vs Ansible's floor"),
+             ("(bL)/(b)", "bL", "b", "no-change run, latency vs none"),
+             ("(cL)/(bL)", "cL", "bL", "uri playbook vs no-change, latency")]
     for name, x, y, what in pairs:
         if x in runs and y in runs:
             lines.append(f"{name} {what:<34} wall {_ratio(runs[x]['wall_s'], runs[y]['wall_s'])}x, "
                          f"CPU {_ratio(runs[x]['cpu_s'], runs[y]['cpu_s'])}x")
-    for key in ("b", "d"):
+    if runs.get("bL") and latency:
+        lines.append(latency_limit(runs["bL"], n, entities, forks, latency))
+    for key in ("b", "bL", "d"):
         if len(runs.get(key, {}).get("attempts", [])) > 1:
             walls = ", ".join(f"{a['wall_s']:.2f}" for a in runs[key]["attempts"])
             lines.append(f"({key}) wall times of the {len(runs[key]['attempts'])} runs: {walls} (median shown)")
@@ -520,6 +573,20 @@ def table(runs: dict, n: int, entities: int) -> str:
     for t in targets(runs, entities):
         lines.append(f"  [{'met' if t['met'] else 'NOT met'}] {t['target']}: {t['value']}")
     return "\n".join(lines)
+
+
+def latency_limit(run, n, entities, forks, latency):
+    """What latency alone makes the no-change run last: the run's one listing of Ocerra's
+    entities (the list, then LISTING_WORKERS settings reads at a time) plus N sites' critical
+    paths, `forks` at a time. A site's path is SITE_ERP_ROUNDS ERP round trips one after the
+    other: the admin's sign-in, the read of the API user (its failed sign-ins decide whether
+    the verification may sign in), the verification sign-in, then both sign-outs at once."""
+    erp_s, ocerra_s = latency
+    listing_s = (LISTING_ROUNDS + math.ceil((n * entities - LISTING_ROUNDS) / LISTING_WORKERS)) * ocerra_s
+    path_s = SITE_ERP_ROUNDS * erp_s
+    limit = listing_s + n * path_s / forks
+    return (f"(bL) latency limit: listing {listing_s:.2f} s + {n} sites x {path_s:.2f} s critical path "
+            f"({SITE_ERP_ROUNDS} ERP round trips) / {forks} forks = {limit:.2f} s; (bL) is {run['wall_s'] / limit:.2f}x that")
 
 
 def memory_series(sizes, args, playbook, root_dir, log=print):
@@ -559,13 +626,38 @@ def memory_table(rows) -> str:
     return "\n".join(lines)
 
 
+def forks_table(runs, forks_series, n, latency) -> str:
+    """Per forks value: the no-change run without and with latency, CPU, and the peak memory
+    of the whole process tree (PSS) with the most processes alive at once."""
+    head = (f"{'forks':>6} {'(b) wall s':>10} {'(b) CPU s':>9} {'(b) PSS MB':>10} {'(bL) wall s':>11} "
+            f"{'(bL) CPU s':>10} {'(bL) PSS MB':>11} {'procs':>6} {'(bL)/(b)':>9}")
+    erp_s, ocerra_s = latency or _latency(REALISTIC_LATENCY)
+    lines = [f"Forks series: N = {n}, latency ERP {erp_s:g} s / Ocerra {ocerra_s:g} s for (bL)", head, "-" * len(head)]
+    for forks in forks_series:
+        b, bl = runs.get(f"b@{forks}", {}), runs.get(f"bL@{forks}", {})
+        lines.append(f"{forks:>6} {b.get('wall_s', 0):>10.2f} {b.get('cpu_s', 0):>9.2f} {b.get('tree_pss_mb', 0):>10.1f} "
+                     f"{bl.get('wall_s', 0):>11.2f} {bl.get('cpu_s', 0):>10.2f} {bl.get('tree_pss_mb', 0):>11.1f} "
+                     f"{bl.get('procs_max', 0):>6} {str(_ratio(bl.get('wall_s'), b.get('wall_s'))):>9}")
+    return "\n".join(lines)
+
+
+def _latency(text):
+    try:
+        erp_s, ocerra_s = (float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected ERP_S,OCERRA_S, e.g. 0.3,0.15") from None
+    if not (0 <= erp_s <= 10 and 0 <= ocerra_s <= 10):
+        raise argparse.ArgumentTypeError("latencies must be between 0 and 10 seconds")
+    return erp_s, ocerra_s
+
+
 def _sizes(text):
     try:
         sizes = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError("a comma-separated list of site counts, e.g. 100,300,1000")
+        raise argparse.ArgumentTypeError("a comma-separated list of numbers, e.g. 100,300,1000")
     if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError("site counts must be positive")
+        raise argparse.ArgumentTypeError("each number must be positive")
     return sizes
 
 
@@ -582,6 +674,13 @@ def parse(argv):
                         help="before each run, wait up to SECONDS for the machine to be nearly idle "
                              "(other processes under 15%% of a core); default 0 = do not wait")
     parser.add_argument("--skip-uri", action="store_true", help="do not run the uri reference (c)")
+    parser.add_argument("--latency", type=_latency, nargs="?", const=_latency(REALISTIC_LATENCY),
+                        metavar="ERP_S,OCERRA_S",
+                        help="also run (b) and (c) with this latency on every request of the fakes "
+                             f"(bL, cL); alone: the realistic {REALISTIC_LATENCY}")
+    parser.add_argument("--forks-series", type=_sizes, metavar="F1,F2,...",
+                        help="after (a), the no-change run with each forks value, without and with latency "
+                             "(--latency, else the realistic one): wall, CPU and the tree's peak memory")
     parser.add_argument("--memory-series", type=_sizes, metavar="N1,N2,...",
                         help="instead: for each N, the first and no-change runs and the floor; "
                              "prints peak memory per N")
@@ -625,7 +724,9 @@ def main(argv=None) -> int:
         else:
             runs, ok = run_world(args.sites, args.entities, root_dir / f"n{args.sites}", args, playbook,
                                  with_uri=not args.skip_uri)
-            text = "" if args.profile else table(runs, args.sites, args.entities)
+            text = ("" if args.profile else
+                    forks_table(runs, args.forks_series, args.sites, args.latency) if args.forks_series else
+                    table(runs, args.sites, args.entities, forks, args.latency))
             report.update(sites=args.sites, runs=runs, targets=targets(runs, args.entities))
         print()
         print(text)

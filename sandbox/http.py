@@ -106,6 +106,8 @@ def install_common(app, model, log, faults, clock):
     def _inject_fault():
         if _is_control():
             return None
+        log.enter()
+        g.in_flight = True
         fault = faults.sleep_if_latency(faults.take(request.method, request.path))
         return _fault_response(fault) if fault else None
 
@@ -127,6 +129,11 @@ def install_common(app, model, log, faults, clock):
         # As a real server: its own clock (the fake's, which tests move) in every answer.
         response.headers["Date"] = format_datetime(clock.now(), usegmt=True)
         return response
+
+    @app.teardown_request
+    def _left(_exc=None):
+        if g.pop("in_flight", False):
+            log.leave()
 
     @app.errorhandler(DropConnection)
     def _drop(_exc):

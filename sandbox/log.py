@@ -29,6 +29,18 @@ class RequestLog:
         with self._lock:
             self.entries = []
             self._counters = defaultdict(lambda: defaultdict(int))
+            self.in_flight = self.peak_in_flight = 0
+
+    def enter(self):
+        """A request started: the most answered at once is `peak_in_flight` (a client that
+        overlaps its requests shows here, whatever the latency)."""
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def leave(self):
+        with self._lock:
+            self.in_flight = max(self.in_flight - 1, 0)
 
     def clear_entries(self):
         """Forget the logged requests but keep counting."""

@@ -6,6 +6,7 @@ mapping live in the two clients built on top of it.
 """
 import email.utils
 import os
+import threading
 import time
 
 import requests
@@ -45,7 +46,7 @@ class HttpSeam:
     """
 
     def __init__(self, base_url, *, service, validate_certs=True, ca_path=None, timeout=30,
-                 retry_timeout=60, check_mode=False, warn=None, sleep=time.sleep):
+                 retry_timeout=60, check_mode=False, warn=None, sleep=time.sleep, pool_size=None):
         self.base_url = base_url.rstrip("/")
         self.service = service
         self.timeout = timeout
@@ -54,6 +55,11 @@ class HttpSeam:
         self.session = requests.Session()
         self.session.verify = (ca_path or _ca_bundle_from_env(warn) or True) if validate_certs else False
         self.session.trust_env = False  # a proxy from the environment must not see secrets
+        if pool_size:  # requests from that many threads at once, each on its own connection
+            adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+            self.session.mount("https://", adapter)
+            self.session.mount("http://", adapter)
+        self._counting = threading.Lock()  # the listing's threads share this seam
         self.requests_sent = 0
         self.last_waited = 0.0
         self.server_time = None     # the Date of the service's last answer (its own clock)
@@ -85,7 +91,8 @@ class HttpSeam:
         delays = generate_jittered_backoff(retries=8, delay_base=1, delay_threshold=30)
         while True:
             try:
-                self.requests_sent += 1
+                with self._counting:
+                    self.requests_sent += 1
                 response = self.session.request(method, self.url(path), **kwargs)
             except requests.exceptions.SSLError as exc:
                 raise TransportError(

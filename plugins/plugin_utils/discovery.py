@@ -74,12 +74,22 @@ def _get(files, name):
         return None
 
 
+def _folder(client):
+    folder = run_dir.path()
+    return folder and os.path.join(folder, "ocerra-" + _digest(f"{client.http.base_url}|{client.username}"))
+
+
+def made(client):
+    """Whether this run's Listing for `client`'s service user is already there to read."""
+    folder = _folder(client)
+    return bool(folder) and os.path.exists(os.path.join(folder, "names.json"))
+
+
 def listing(client, warn=None):
     """The Listing of what `client`'s service user sees, made once per run."""
-    folder = run_dir.path()
+    folder = _folder(client)
     if folder is None:
         return Listing.build(find_connections(client, {}, warn)[0], {})
-    folder = os.path.join(folder, "ocerra-" + _digest(f"{client.http.base_url}|{client.username}"))
     os.makedirs(folder, exist_ok=True)
     fd = os.open(folder + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:

@@ -22,12 +22,14 @@ whose password still works are switched back on; the others stay off (they canno
 user out) and the next run finishes the change.
 """
 import os
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import endpoint
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import user as user_engine
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import PROBE_OK, AcumaticaClient
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.errors import EndpointNotPublished
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import close_all
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import CONNECTED, OcerraClient
@@ -259,6 +261,7 @@ class SiteFlow:
         try:
             if writes:
                 self._alive()
+                self.erp.settle()   # a probe's sign-out ends before anything signs in as the API user
             yield step
         except ToolkitError as exc:
             self._fail(step, exc)
@@ -311,16 +314,29 @@ class SiteFlow:
 
     # ---- the ERP side ----------------------------------------------------------------------
 
-    def _ensure_user(self, **overrides):
+    def _ensure_user(self, prepared=None, **overrides):
         """One erp_user run in the flow's admin session: read (publishing a missing endpoint
-        when allowed), decide the password step, plan, write what differs (not in check mode)."""
+        when allowed), decide the password step, plan (or take `prepared`, what _prepare_user
+        read ahead), write what differs (not in check mode)."""
         params = dict(self.site.user, **overrides)
-        result, before = user_engine.ensure(self.erp, params, self.check)
+        result, before = user_engine.ensure(self.erp, params, self.check, prepared)
         self.record.erp.read = self.record.erp.read or before
         self.record.erp.add(result)
         if result["password_updated"]:
             self.own_change = (result["user"] or {}).get("last_password_change")
         self._diff(result["diff"])
+
+    def _prepare_user(self, **overrides):
+        """The reads of _ensure_user (admin sign-in, the user, the verification sign-in) made
+        ahead, while the entities are being listed: (Prepared or None, the error it met). None
+        when the endpoint is missing: publishing it is a write, left to the ERP step."""
+        params = dict(self.site.user, publish_endpoint=False, **overrides)
+        try:
+            return user_engine.Prepared(self.erp, params, self.check), None
+        except EndpointNotPublished:
+            return None, None
+        except ToolkitError as exc:
+            return None, exc
 
     def _read_user(self):
         user = user_engine.view(self.erp.get_user(self.site.login))
@@ -406,11 +422,11 @@ class SiteFlow:
         changed = _when((self.record.erp.user or {}).get("last_password_change"))
         return bool(checked and changed and checked < changed)
 
-    def _read_entities(self, step):
+    def _read_entities(self, step, listing=None):
         """Every entity of the inventory, and every other one that uses this site, tenant and
-        login, from the run's one listing of the service user's entities (discovery.py); an
-        inventory's entity the listing does not have is read on its own."""
-        listing = discovery.listing(self.ocerra, self.warn)
+        login, from the run's one listing of the service user's entities (discovery.py; given
+        when made ahead); an inventory's entity the listing does not have is read on its own."""
+        listing = listing or discovery.listing(self.ocerra, self.warn)
         declared = [self.record.add_entity(e) for e in self.site.entities]
         for run in declared:
             run.seen(listing.client(run.entity["client_id"]) if run.entity.get("client_id")
@@ -469,10 +485,22 @@ class SiteFlow:
     # ---- the flows -------------------------------------------------------------------------
 
     def _provision(self):
-        with self._step("read_entities") as step:
-            self._read_entities(step)
+        if discovery.made(self.ocerra):     # most sites: the run's listing is there to read
+            with self._step("read_entities") as step:
+                self._read_entities(step)
+            prepared, erp_error = self._prepare_user(defer_password_change=True)
+        else:
+            # The run's listing of Ocerra's entities (made by the first site, waited for by the
+            # first sites) and this site's ERP reads overlap: neither writes, and latency adds up.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="listing") as pool:
+                listed = pool.submit(discovery.listing, self.ocerra, self.warn)
+                prepared, erp_error = self._prepare_user(defer_password_change=True)
+                with self._step("read_entities") as step:
+                    self._read_entities(step, listed.result())
         with self._step("erp", writes=not self.check):
-            self._ensure_user(defer_password_change=True)
+            if erp_error is not None:
+                raise erp_error
+            self._ensure_user(prepared, defer_password_change=True)
         erp = self.record.erp
         everyone = list(self.record.entities.values())
         if erp.password_change_pending:

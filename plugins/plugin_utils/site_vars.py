@@ -115,8 +115,11 @@ def site_of(host, task_vars, template):
         value = task_vars[name]
         if name == "ocerra_entities" and isinstance(value, list):
             value = without_passwords(value)
-        variables[name] = plain(template(value))
-        if name == "api_user_password" and _is_expression(value) and plain(template(value)) != variables[name]:
+        # A value without an expression is taken as it is (a vaulted one decrypts in plain()):
+        # templating each of them costs more than the whole rest of a no-change site's CPU.
+        expression = _has_expression(value)
+        variables[name] = plain(template(value) if expression else value)
+        if name == "api_user_password" and expression and plain(template(value)) != variables[name]:
             raise SiteVariableError(
                 "api_user_password gives another value each time it is evaluated (a random lookup such as "
                 "the password lookup on /dev/null?): the password written to the ERP would exist nowhere "
@@ -126,5 +129,11 @@ def site_of(host, task_vars, template):
     return Site(host, {name: plain(value) for name, value in variables.items()}, task_vars.get("inventory_dir"))
 
 
-def _is_expression(value):
+def _has_expression(value):
+    """Whether `value` holds a Jinja expression anywhere (a vaulted value never does: it is
+    not a str until decrypted, and its plaintext is not templated)."""
+    if isinstance(value, Mapping):
+        return any(_has_expression(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_expression(v) for v in value)
     return isinstance(value, str) and ("{{" in value or "{%" in value)

@@ -105,10 +105,14 @@ def test_site_deltas_add_the_entities_to_their_site_and_leave_the_listing_apart(
     assert row["writes"] == 0 and row["signins"] == 2 == row["signouts"]
 
 
-def test_targets_are_judged_on_wall_time():
-    b = {"wall_s": 10.0, "requests_per_site_max": 7, "writes": 0, "attempts": [], "listings": 1}
-    runs = {"b": b, "c": {"wall_s": 250.0}, "d": {"wall_s": 6.0}}
-    met = [t["met"] for t in run.targets(runs, entities=2)]
-    assert met == [True, True, True, True, True]
-    runs["d"]["wall_s"] = 4.0
-    assert not run.targets(runs, entities=2)[0]["met"]
+def test_targets_are_judged_on_wall_time_and_cpu():
+    b = {"wall_s": 10.0, "cpu_s": 12.0, "requests_per_site_max": 7, "writes": 0, "attempts": [], "listings": 1}
+    runs = {"b": b, "c": {"wall_s": 250.0}, "d": {"wall_s": 6.0, "cpu_s": 9.0},
+            "bL": {"wall_s": 12.5}, "cL": {"wall_s": 300.0}}
+    judged = {t["target"].split(" ")[0]: t["met"] for t in run.targets(runs, entities=2)}
+    assert judged == {"(b)/(d)": True, "(c)/(b)": True, "(bL)/(b)": True, "(cL)/(bL)": True, "(b)": True}
+    assert len(run.targets(runs, entities=2)) == 8
+    runs["d"].update(wall_s=4.0, cpu_s=7.0)
+    runs["bL"]["wall_s"] = 14.0
+    missed = [t["target"] for t in run.targets(runs, entities=2) if not t["met"]]
+    assert missed == ["(b)/(d) wall <= 2.0", "(bL)/(b) wall <= 1.3 (latency hidden)", "(b)/(d) CPU <= 1.5"]

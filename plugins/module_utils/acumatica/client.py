@@ -7,6 +7,7 @@ actions (204, or 202 + Location to poll), the Customization Web API, and a probe
 another user on a separate cookie jar.
 """
 import base64
+import threading
 import time
 from urllib.parse import quote, urljoin
 
@@ -54,6 +55,7 @@ class AcumaticaClient:
         self.site = f"{self.seam.base_url} (tenant '{tenant}')"
         self.signed_in = False
         self.probe_requests = 0
+        self._probe_out = None      # the thread of a probe's sign-out
 
     @classmethod
     def from_module(cls, module, **extra):
@@ -119,36 +121,62 @@ class AcumaticaClient:
                 "its API session stays open until it idles out (about 10 minutes).")
 
     def close(self):
-        """Sign out if signed in; safe to call twice. A failure raises for run() to warn."""
+        """Sign out if signed in (while a probe's sign-out may still be under way), and wait
+        for that one; safe to call twice. A failure raises for run() to warn."""
         try:
             if self.signed_in:
                 self.signed_in = False
                 self._sign_out(self.seam, self.user)
         finally:
+            self.settle()
             self.seam.close()
 
     def probe_signin(self, login, password):
         """Sign in as `login` on a separate cookie jar and sign out at once.
 
         Returns PROBE_OK or one of PROBE_OUTCOMES; anything else raises. One probe costs an
-        API session for a moment and, when the password is wrong, one failed attempt.
+        API session for a moment and, when the password is wrong, one failed attempt. The
+        caller goes on while a successful probe signs out (on a thread: its answer decides
+        nothing); settle() waits for it, as the next probe and close() do, and must come before
+        anything else signs in as `login` (MYOB allows one session per user by default).
         """
+        self.settle()
         self.secrets.add(password)
         seam = HttpSeam(self.seam.base_url, **self._seam_options)
         try:
             failure = self._sign_in(seam, login, password, admin=False)
-            if failure is None:
-                try:
-                    self._sign_out(seam, login)
-                except ToolkitError as exc:
-                    self.warn(exc.message)
-                return PROBE_OK
-            if failure.code in PROBE_OUTCOMES:
-                return failure.code
-            raise ae.sign_in_error(failure, self.site, login, failure.waited)
+        except BaseException:
+            self._probe_done(seam)
+            raise
+        if failure is None:
+            self._probe_out = threading.Thread(target=self._probe_sign_out, args=(seam, login),
+                                               name="probe-sign-out", daemon=True)
+            self._probe_out.start()
+            return PROBE_OK
+        self._probe_done(seam)
+        if failure.code in PROBE_OUTCOMES:
+            return failure.code
+        raise ae.sign_in_error(failure, self.site, login, failure.waited)
+
+    def _probe_sign_out(self, seam, login):
+        try:
+            self._sign_out(seam, login)
+        except ToolkitError as exc:
+            self.warn(exc.message)
+        except Exception as exc:  # noqa: BLE001 - a failed sign-out warns, never fails
+            self.warn(f"Signing out of {SERVICE} {self.site} as '{login}' failed: {type(exc).__name__}.")
         finally:
-            self.probe_requests += seam.requests_sent
-            seam.close()
+            self._probe_done(seam)
+
+    def _probe_done(self, seam):
+        self.probe_requests += seam.requests_sent
+        seam.close()
+
+    def settle(self):
+        """Wait for a probe's sign-out still under way."""
+        if self._probe_out is not None:
+            self._probe_out.join()
+            self._probe_out = None
 
     # -- requests -------------------------------------------------------------------------
 

@@ -438,16 +438,27 @@ def result(plan, endpoint_actions, final, pending, verified=False):
     }
 
 
-def ensure(client, params, check_mode):
+class Prepared:
+    """What ensure() reads and decides before any write: the user as read, the password step
+    (its probe sign-in made), and the plan."""
+
+    def __init__(self, client, params, check_mode):
+        record, self.endpoint_actions = read(client, params, check_mode)
+        self.desired = desired_of(params)
+        self.before = view(record)
+        step, locked, self.pending, self.verified = password_step(client, params, self.before, self.desired)
+        self.plan = plan_present(record, self.desired, mode=params["roles_mode"], password_step=step,
+                                 locked=locked, site=client.site, login=params["login"])
+
+
+def ensure(client, params, check_mode, prepared=None):
     """(result, before): the user made to match `params` (state present), and the user as it
-    was read. Check mode writes nothing and predicts the result."""
+    was read (`prepared`, when the caller read it ahead). Check mode writes nothing and
+    predicts the result."""
     login = params["login"]
-    record, endpoint_actions = read(client, params, check_mode)
-    desired = desired_of(params)
-    before = view(record)
-    step, locked, pending, verified = password_step(client, params, before, desired)
-    plan = plan_present(record, desired, mode=params["roles_mode"], password_step=step, locked=locked,
-                        site=client.site, login=login)
+    prepared = prepared or Prepared(client, params, check_mode)
+    plan, desired, before = prepared.plan, prepared.desired, prepared.before
+    endpoint_actions, pending, verified = prepared.endpoint_actions, prepared.pending, prepared.verified
     if plan.create:
         require_for_create(params, client.site)
         if not endpoint_actions or not check_mode:

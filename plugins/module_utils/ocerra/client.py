@@ -50,6 +50,9 @@ STATUS_ADVICE = {
 }
 SELECTIONS = ("auto", "query_param", "switch_call")
 
+# Entities whose settings are read at once when every entity is listed (one connection each):
+# enough to hide Ocerra's latency over hundreds of entities, few enough not to look like a flood.
+LISTING_WORKERS = 32
 
 def argument_spec():
     """The shared Ocerra connection options plus how requests choose their client."""
@@ -74,7 +77,7 @@ class OcerraClient:
         self.selection = selection
         self.http = HttpSeam(url, service="Ocerra", validate_certs=validate_certs, ca_path=ca_path,
                              timeout=timeout, retry_timeout=retry_timeout, check_mode=check_mode,
-                             warn=warn, sleep=sleep)
+                             warn=warn, sleep=sleep, pool_size=LISTING_WORKERS)
         # UTF-8 (RFC 7617's charset, what ASP.NET Core Basic handlers usually decode);
         # requests would send Latin-1 and fail on anything beyond it.
         self.http.session.auth = (username.encode(), password.encode())

@@ -5,12 +5,13 @@ The order is the one a person follows in Ocerra's UI (ocerra.md §4): save the c
 switch Enable Connection back on when the save dropped it, then read the status.
 """
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from ..errors import ToolkitError
 from ..module_kit import PASSWORD_PLACEHOLDER, diff_of
-from .client import CONNECTED, IDLE, RETRYABLE, STATUS_ADVICE
+from .client import CONNECTED, IDLE, LISTING_WORKERS, RETRYABLE, STATUS_ADVICE
 from .errors import OcerraForbidden
 
 MANAGED = ("erp_url", "tenant", "branch", "login")
@@ -173,19 +174,31 @@ def _verified(client, client_id, before, after, saved, retries, delay, sleep):
     return after
 
 
+def _read_settings(client, entry):
+    try:
+        return client.get_settings(entry["client_id"])
+    except OcerraForbidden as exc:
+        return {**entry, "error": exc.message}
+
+
 def find_connections(client, wanted, warn=None):
     """(connections, unreadable): every entity the service user can read whose settings have
     the values in `wanted` ({erp_url, tenant, login}, compared as the ERP compares them), and
-    those it may not read (no accountant role), with the reason. Sorted by name."""
-    connections, unreadable = [], []
-    for entry in client.list_clients():
-        try:
-            connection = client.get_settings(entry["client_id"])
-        except OcerraForbidden as exc:
-            unreadable.append({**entry, "error": exc.message})
-            continue
-        if same_values(connection, wanted):
-            connections.append(public(connection))
+    those it may not read (no accountant role), with the reason. Sorted by name.
+
+    The first two entities are read alone: the service user's current client, then another,
+    which settles whether Ocerra selects a client by the request or by a switch. The others are
+    read on LISTING_WORKERS threads when each request names its client, one at a time when a
+    client must be switched to first (that switch is the service user's state on the server)."""
+    entries = client.list_clients()
+    read = [_read_settings(client, e) for e in entries[:2]]
+    if client.selection == "switch_call":
+        read += [_read_settings(client, e) for e in entries[2:]]
+    elif entries[2:]:
+        with ThreadPoolExecutor(max_workers=min(LISTING_WORKERS, len(entries) - 2)) as pool:
+            read += list(pool.map(lambda e: _read_settings(client, e), entries[2:]))
+    connections = [public(c) for c in read if "error" not in c and same_values(c, wanted)]
+    unreadable = [c for c in read if "error" in c]
     if unreadable and warn:
         warn(f"{len(unreadable)} Ocerra client(s) could not be read (no accountant role): "
              f"{', '.join(str(e['client_name']) for e in unreadable)}.")
