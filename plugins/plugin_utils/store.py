@@ -136,10 +136,13 @@ class VaultFileStore(Store):
     def write(self, passwords, expected_version):
         vault, secret = self._vault
         folder = os.path.dirname(self.path)
-        if not os.path.isdir(folder):
-            os.makedirs(folder, mode=0o700)
-            with open(os.path.join(folder, ".gitignore"), "w", encoding="utf-8") as ignore:
+        # Two runs may create the folder at once: neither may fail for it.
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        try:
+            with open(os.path.join(folder, ".gitignore"), "x", encoding="utf-8") as ignore:
                 ignore.write("# the store's lock and half-written files; the *.yml are vault-encrypted\n*.lock\n.store-*\n")
+        except FileExistsError:
+            pass
         lock = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
