@@ -29,8 +29,10 @@ class Listing:
         self._files = files         # a folder, or a dict standing in for one
 
     @classmethod
-    def build(cls, connections, files):
-        """Index `connections` into `files` (a folder or a dict); the Listing over them."""
+    def build(cls, connections, files, selection="auto"):
+        """Index `connections` into `files` (a folder or a dict); the Listing over them, with
+        how Ocerra turned out to select a client (`selection`, as the listing found it)."""
+        _put(files, "selection", selection)
         groups, names = {}, {}
         for c in connections:
             _put(files, f"client-{_digest(str(c['client_id']).lower())}", c)
@@ -40,6 +42,10 @@ class Listing:
             _put(files, f"site-{key}", ids)
         _put(files, "names", names)
         return cls(files)
+
+    @property
+    def selection(self):
+        return _get(self._files, "selection") or "auto"
 
     def client(self, client_id):
         return _get(self._files, f"client-{_digest(str(client_id).lower())}")
@@ -89,13 +95,13 @@ def listing(client, warn=None):
     """The Listing of what `client`'s service user sees, made once per run."""
     folder = _folder(client)
     if folder is None:
-        return Listing.build(find_connections(client, {}, warn)[0], {})
+        return Listing.build(find_connections(client, {}, warn)[0], {}, client.selection)
     os.makedirs(folder, exist_ok=True)
     fd = os.open(folder + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)     # one site lists, the others wait for its copy
         if not os.path.exists(os.path.join(folder, "names.json")):
-            Listing.build(find_connections(client, {}, warn)[0], folder)
+            Listing.build(find_connections(client, {}, warn)[0], folder, client.selection)
     finally:
         os.close(fd)
     return Listing(folder)

@@ -32,7 +32,8 @@ from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.errors import EndpointNotPublished
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import close_all
-from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import CONNECTED, OcerraClient
+from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import (CONNECTED, LISTING_WORKERS,
+                                                                                    OcerraClient)
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import (
     ConnectionFailed, ensure_connection, plan, public)
 from ansible_collections.ocerra.acumatica.plugins.module_utils.password_policy import MIN_LENGTH, generate
@@ -282,19 +283,28 @@ class SiteFlow:
             self.journal.step(step.name, "failed", kind=error.kind)
         raise StepFailed(step) from None
 
-    def _each(self, step, runs, act):
-        """act(run) for every entity; the step fails after all were tried if any failed."""
+    def _each(self, step, runs, act, at_once=False):
+        """act(run) for every entity; the step fails after all were tried if any failed.
+        `at_once`: on threads, when Ocerra selects the client by the request (a switch to a
+        client is the service user's state on the server, so those go one by one)."""
         failed, stop = [], None
-        for run in runs:
-            try:
-                act(run)
+        if at_once and len(runs) > 1 and self.ocerra.selection == "query_param":
+            with ThreadPoolExecutor(max_workers=min(len(runs), LISTING_WORKERS)) as pool:
+                errors = list(pool.map(lambda run: _error_of(act, run), runs))
+        else:
+            errors = []
+            for run in runs:
+                errors.append(_error_of(act, run))
+                if errors[-1] is not None and errors[-1].kind in (LockoutRisk.kind, ControllerGone.kind):
+                    break               # the others would meet the same: stop here
+        for run, exc in zip(runs, errors):
+            if exc is None:
                 run.error = None
-            except ToolkitError as exc:
-                self._entity_failed(run, exc)
-                failed.append(run)
-                if exc.kind in (LockoutRisk.kind, ControllerGone.kind):
-                    stop = exc          # the others would meet the same: stop here
-                    break
+                continue
+            self._entity_failed(run, exc)
+            failed.append(run)
+            if exc.kind in (LockoutRisk.kind, ControllerGone.kind):
+                stop = exc
         if failed:
             error = ToolkitError("; ".join(f"{r.key}: {r.error}" for r in failed))
             error.kind = stop.kind if stop else error.kind
@@ -427,6 +437,8 @@ class SiteFlow:
         login, from the run's one listing of the service user's entities (discovery.py; given
         when made ahead); an inventory's entity the listing does not have is read on its own."""
         listing = listing or discovery.listing(self.ocerra, self.warn)
+        if self.ocerra.selection == "auto" and listing.selection == "query_param":
+            self.ocerra.selection = "query_param"   # proved by the listing: entities may go at once
         declared = [self.record.add_entity(e) for e in self.site.entities]
         for run in declared:
             run.seen(listing.client(run.entity["client_id"]) if run.entity.get("client_id")
@@ -602,7 +614,7 @@ class SiteFlow:
             self.journal and self.journal.change_started(self.site.user["password"], first_read)
         try:
             with self._step("entities_off", writes=True) as step:
-                self._each(step, runs, self._switch_off)
+                self._each(step, runs, self._switch_off, at_once=True)
             with self._step("erp_password", writes=True):
                 if not self.check:
                     self._unchanged_since(first_read, "before the ERP password is written")
@@ -749,6 +761,14 @@ class SiteFlow:
                     f"{first.key}: {first.error} The other entities were not given the password."))
             first.error = None
             self._each(step, rest, self._connect)
+
+
+def _error_of(act, run):
+    try:
+        act(run)
+    except ToolkitError as exc:
+        return exc
+    return None
 
 
 def password_age_days(user, now):

@@ -187,11 +187,14 @@ def find_connections(client, wanted, warn=None):
     those it may not read (no accountant role), with the reason. Sorted by name.
 
     The first two entities are read alone: the service user's current client, then another,
-    which settles whether Ocerra selects a client by the request or by a switch. The others are
+    which settles whether Ocerra selects a client by the request (the client's selection
+    becomes query_param) or by a switch. The others are
     read on LISTING_WORKERS threads when each request names its client, one at a time when a
     client must be switched to first (that switch is the service user's state on the server)."""
     entries = client.list_clients()
     read = [_read_settings(client, e) for e in entries[:2]]
+    if client.selection == "auto" and len(entries) >= 2 and "error" not in read[1]:
+        client.selection = "query_param"    # another client than the current one answered for itself
     if client.selection == "switch_call":
         read += [_read_settings(client, e) for e in entries[2:]]
     elif entries[2:]:
