@@ -111,6 +111,37 @@ def test_overlapping_runs_never_both_succeed_with_different_passwords(provisione
     assert sandbox.erp.counters()["acme/Company"]["sessions_open"] == 0
 
 
+@pytest.mark.parametrize("selection, at_once", [("query_param", 3), ("switch_call", 1)])
+def test_a_change_switches_the_entities_off_at_once_only_when_each_request_names_its_client(
+        site, sandbox, monkeypatch, selection, at_once):
+    """A switch to a client is the service user's state on Ocerra's server: entities of a site
+    go one by one then, and all at once when each request names its client."""
+    seed = provisioned_seed(site)
+    seed["ocerra"]["switches"] = {"client_selection": selection}
+    sandbox.reset(seed=seed)
+    site.extra_secrets.update({NEW, site.variables("acme")["api_user_password"]})
+    site.set_api_password("acme", NEW)
+    original, lock, in_flight, peak = sandbox.ocerra.put_settings, threading.Lock(), [0], [0]
+
+    def slow_switch_off(login, client_id, body, on_target=None):
+        if body != {"enableConnection": False}:
+            return original(login, client_id, body, on_target)
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.3)
+        try:
+            return original(login, client_id, body, on_target)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(sandbox.ocerra, "put_settings", slow_switch_off)
+    run = site.provision("-l", "acme")
+    assert run.statuses() == {"acme": "changed"}, run
+    assert peak[0] == at_once and Fakes(sandbox).in_order("acme", NEW)
+
+
 def test_a_password_that_changes_between_evaluations_is_refused_before_any_write(provisioned, sandbox):
     site, fakes = provisioned, Fakes(sandbox)
     path = site.vars_file("acme")
