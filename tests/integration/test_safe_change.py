@@ -244,7 +244,7 @@ def test_a_signal_during_the_erp_step_signs_every_session_out_and_the_journal_sa
 
 
 def test_after_an_outside_reset_a_failed_switch_off_never_re_enables_a_stale_entity(provisioned, sandbox):
-    """The ERP password was reset outside the toolkit; the first switch-off is refused by a 429
+    """The ERP password was reset outside the toolkit; one switch-off is refused by a 429
     (Retry-After beyond the retry budget): the entities switched off hold a password older
     than the ERP's, so they stay off, and the report says which are off and which is on."""
     site, fakes = provisioned, Fakes(sandbox)
@@ -259,7 +259,9 @@ def test_after_an_outside_reset_a_failed_switch_off_never_re_enables_a_stale_ent
     for client in ENTITIES["acme"]:
         assert entry["entities"][client]["enabled"] == fakes.entity(client).enableConnection, client
     assert not fakes.locked("acme")
-    assert [c for c in ENTITIES["acme"] if fakes.entity(c).enableConnection] == [ENTITIES["acme"][0]]
+    # The switch-offs go at once (Ocerra selects the client by the request), so the refused
+    # one is whichever arrived first: exactly one entity is left on.
+    assert len([c for c in ENTITIES["acme"] if fakes.entity(c).enableConnection]) == 1
     sandbox.clock.advance(20 * 60)
     sandbox.ocerra.sync()                                         # the one left on fails once
     assert not fakes.locked("acme")
