@@ -49,7 +49,7 @@ def ansible_doc(*args):
 def test_every_module_is_checked():
     assert {"erp_endpoint", "erp_user", "erp_user_info", "ocerra_connection",
             "ocerra_connection_info"} <= set(SPEC_MODULES)
-    assert set(ACTION_MODULES) == {"site", "site_report", "validate_sites"}
+    assert set(ACTION_MODULES) == {"import_sites", "site", "site_report", "validate_sites"}
 
 
 @pytest.mark.parametrize("name", SPEC_MODULES)

@@ -29,10 +29,13 @@ def _norm(key, value):
     scheme and host; tenants, branches and logins case-insensitively (a case-only change of
     the login would otherwise drop the connection for nothing)."""
     value = str(value or "").strip()
-    if key == "erp_url":
-        parts = urlsplit(value)
-        return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
-    return value.casefold()
+    return base_url(value) if key == "erp_url" else value.casefold()
+
+
+def base_url(url):
+    """An ERP URL as the ERP compares it: lower-case scheme and host, no trailing slash."""
+    parts = urlsplit(str(url).strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
 
 
 def site_key(connection):
