@@ -22,6 +22,8 @@ _TEXTS = (
     ("not activated", "account_disabled"),
     ("change your password", "password_change_required"),
     ("api login limit", "licence_limit"),
+    ("number of concurrent api logins", "licence_limit"),
+    ("http 429", "licence_limit"),            # IIS's page for the same limit on sign-in
     ("license type", "licence_limit"),
     ("company id cannot be determined", "tenant_not_found"),
     ("not allowed to log in to the tenant", "invalid_credentials"),
@@ -43,7 +45,7 @@ def _error_text(response) -> str:
     if response.status_code in (301, 302, 303):
         # The session limit may come back as a redirect to Frames/Error.aspx (§2).
         query = parse_qs(urlsplit(response.headers.get("Location", "")).query)
-        return " ".join(query.get("errorcode", [])) or response.headers.get("Location", "")
+        return " ".join(query.get("errorcode", []) + query.get("message", [])) or response.headers.get("Location", "")
     try:
         body = response.json()
     except ValueError:

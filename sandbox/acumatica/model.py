@@ -358,6 +358,11 @@ class AcumaticaModel:
             location = (f"/{inst.name}/Frames/Error.aspx?exceptionID={uuid.uuid4()}"
                         f"&typeID=PX.Data.PXException&errorcode={quote(text)}")
             return LoginLimit(302, None, {"Location": location})
+        if mode == "redirect302_message":
+            location = f"/{inst.name}/Frames/Error.aspx?message={quote(texts.CONCURRENT_LOGINS)}"
+            return LoginLimit(302, None, {"Location": location})
+        if mode == "iis429":
+            return LoginLimit(429, texts.THROTTLE_TEXT, content_type="text/plain")
         return LoginLimit(429 if mode == "json429" else 500, http_error(text))
 
     # ---- contract API (§5-§7) -----------------------------------------------------------------

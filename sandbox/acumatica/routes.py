@@ -87,7 +87,7 @@ def create_app(model) -> Flask:
 
     @app.get("/<instance>/Frames/Error.aspx", endpoint="error_page")
     def error_page(instance):
-        text = request.args.get("errorcode", "An error has occurred.")
+        text = request.args.get("errorcode") or request.args.get("message") or "An error has occurred."
         return Response(f"<html><body><h1>Error</h1><p>{_escape(text)}</p></body></html>",
                         mimetype="text/html")
 

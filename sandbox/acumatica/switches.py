@@ -5,7 +5,8 @@ import copy
 DEFAULTS = {
     "flavour": "myob",                        # instances without their own flavour
     "signin_failure_status": 500,             # status of every refused sign-in (§4)
-    "login_limit_response": "json500",        # API Login Limit as JSON 500/429 or a 302
+    "login_limit_response": "json500",        # API Login Limit as JSON 500/429, a 302 to
+                                              # Error.aspx (errorcode= or message=) or IIS's 429 page
     "unknown_tenant": "error500",             # PXUndefinedCompanyException, or land in tenant 1
     "message_brand": "Acumatica ERP",         # product name inside branded texts
     "state_format": "labels",                 # User.State as "Active" or "A"
@@ -27,7 +28,7 @@ DEFAULTS = {
 _CHOICES = {
     "flavour": ("myob", "acumatica"),
     "signin_failure_status": (500, 401, 400),
-    "login_limit_response": ("json500", "json429", "redirect302"),
+    "login_limit_response": ("json500", "json429", "redirect302", "redirect302_message", "iis429"),
     "unknown_tenant": ("error500", "default_tenant"),
     "message_brand": ("Acumatica ERP", "MYOB Acumatica"),
     "state_format": ("labels", "codes"),

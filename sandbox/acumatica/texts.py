@@ -14,6 +14,9 @@ CHANGE_PASSWORD = ("You need to change your password. "
 # Only "API Login Limit" is known (C/3P); the rest of both sentences is A.
 LICENCE_LIMIT = "API Login Limit: the maximum number of concurrent API users has been reached."
 USER_LIMIT = "API Login Limit: the user {0} has reached the maximum number of concurrent sessions."
+# The same limit as a MYOB site's error page shows it, in Error.aspx's message= (FG, MB): the
+# words "API Login Limit" are not in it; the elided middle of the sentence is A.
+CONCURRENT_LOGINS = "The number of concurrent API logins for this license has been reached."
 # MYOB: a user without a licence type cannot sign in (C, MYOB KB); the text is A, modelled
 # on the guest-user text, with the product name of switch message_brand.
 NO_LICENCE = ("Your account does not have a license type that allows access to the {0}. "

@@ -231,7 +231,7 @@ def test_creation_needs_email_and_password(erp):
     assert result["failed"] and "needs email and password" in result["msg"]
 
 
-@pytest.mark.parametrize("form", ["json500", "json429", "redirect302"])
+@pytest.mark.parametrize("form", ["json500", "json429", "redirect302", "redirect302_message", "iis429"])
 def test_api_login_limit_is_retried_within_the_budget_then_reported(erp, form):
     erp.seed(api_user(), switches={"login_limit_response": form}, max_api_users=1)
     from tests.modules.erp_support import ADMIN_PW

@@ -122,11 +122,35 @@ def test_login_limit_as_redirect_to_error_page(sandbox):
     assert "ASP.NET_SessionId" not in client.http.cookies
 
 
-@pytest.mark.parametrize("mode", ["json500", "json429", "redirect302"])
+def test_login_limit_as_error_page_message_without_its_name(sandbox):
+    """A MYOB site's form: message= on Error.aspx, without the words "API Login Limit"."""
+    sandbox.erp.set_switches({"login_limit_response": "redirect302_message"})
+    signed_in(sandbox, "OcerraAPI")
+    signed_in(sandbox, "Api2")
+    client = Client(sandbox)
+    refused = client.login("Api3", API_PW)
+    assert refused.status_code == 302
+    query = parse_qs(urlsplit(refused.headers["Location"]).query)
+    assert query["message"][0].startswith("The number of concurrent API logins") and "errorcode" not in query
+    assert "API Login Limit" not in refused.headers["Location"]
+    page = client.http.get(f"{sandbox.acumatica_url}{refused.headers['Location']}")
+    assert "The number of concurrent API logins" in page.text
+
+
+def test_login_limit_as_iis_429_page(sandbox):
+    sandbox.erp.set_switches({"login_limit_response": "iis429"})
+    signed_in(sandbox, "OcerraAPI")
+    signed_in(sandbox, "Api2")
+    refused = Client(sandbox).login("Api3", API_PW)
+    assert refused.status_code == 429 and refused.headers["Content-Type"].startswith("text/plain")
+    assert refused.text == "The custom error module does not recognize this error."
+
+
+@pytest.mark.parametrize("mode", ["json500", "json429", "redirect302", "redirect302_message", "iis429"])
 def test_probe_classifies_login_limit_in_every_form(sandbox, mode):
     sandbox.erp.set_switches({"login_limit_response": mode})
     signed_in(sandbox, "OcerraAPI")
     signed_in(sandbox, "Api2")
     probe = erp_signin(f"{sandbox.acumatica_url}/acme", "Company", None, "Api3", API_PW)
     assert probe.outcome == "licence_limit"
-    assert "API Login Limit" in probe.message
+    assert probe.message

@@ -97,10 +97,9 @@ class AcumaticaClient:
         failure = ae.classify(response)
         failure.text = self.secrets.scrub(failure.text)
         if failure.code == ae.THROTTLED:
-            raise ae.RateLimitedSite(
-                f"Signing in to {SERVICE} {self.site} as '{name}' was rate limited (HTTP 429) after "
-                f"{seam.last_waited:.0f}s of waiting. Run again later, lower forks, or raise retry_timeout.",
-                waited_seconds=round(seam.last_waited, 1))
+            # IIS's 429 page on sign-in is the API login limit (it never names it): retried
+            # like it, then reported with its advice.
+            failure.code = ae.LOGIN_LIMIT
         failure.waited = seam.last_waited
         return failure
 

@@ -42,7 +42,7 @@ _TEXT_RULES = (
     (r"does not have access to the", NO_ACCESS),
     (r"cannot send api requests", API_NOT_ALLOWED),
     (r"need to change your password", CHANGE_REQUIRED),
-    (r"api login limit", LOGIN_LIMIT),
+    (r"api login limit|number of concurrent api logins", LOGIN_LIMIT),
     (r"proper company id cannot be determined|pxundefinedcompanyexception", UNKNOWN_TENANT),
     (r"insufficient rights to access", FORBIDDEN),
     (r"not logged in", NOT_LOGGED_IN),
