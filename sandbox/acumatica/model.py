@@ -307,6 +307,8 @@ class AcumaticaModel:
         found = next((t for t in tenants if t.name.casefold() == str(name).casefold()), None)
         if found is not None:        # tenant login names compare like SQL Server's keys
             return found
+        if len(tenants) == 1:        # one tenant: any tenant name signs in to it (KB)
+            return tenants[0]
         if tenants and self._switches["unknown_tenant"] == "default_tenant":
             return tenants[0]
         self._count(f"{inst.name}/{name}", "failed_signins")

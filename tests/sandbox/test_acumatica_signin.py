@@ -97,6 +97,7 @@ def test_unknown_instance_is_404(sandbox):
     ("error500", 500, "A proper company ID cannot be determined"),
     ("default_tenant", 204, None)])
 def test_unknown_tenant_switch(sandbox, mode, status, text):
+    """With several tenants (this seed's Company and Second), a name none has."""
     sandbox.erp.set_switches({"unknown_tenant": mode})
     client = Client(sandbox)
     answer = client.login(tenant="Nope")
@@ -246,3 +247,11 @@ def test_logout_without_content_length_is_411_by_default(sandbox):
 def test_logout_without_a_session_is_still_204(sandbox):
     assert Client(sandbox).logout().status_code == 204
     assert sandbox.erp.counters()["acme/Company"]["signouts"] == 0
+
+
+@pytest.mark.parametrize("tenant", ["Nope", "company", "Second"])
+def test_an_instance_with_one_tenant_signs_any_tenant_name_in_to_it(sandbox, tenant):
+    sandbox.reset(seed=site_seed(tenants=("Company",)))
+    client = Client(sandbox)
+    assert client.login(tenant=tenant).status_code == 204
+    assert client.http.cookies.get("CompanyID") == "Company"

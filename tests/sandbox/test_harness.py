@@ -24,7 +24,7 @@ def seed():
     acumatica = site_seed(users=[user("Locked", locked=True), user("Disabled", is_approved=False),
                                  user("Pending", pending=True), user("Change", force_change=True),
                                  user("Outsider", allowed_in_tenant=False),
-                                 user("UiOnly", user_type="UI Only")])
+                                 user("UiOnly", user_type="UI Only")], tenants=("Company", "Second"))
     return {**acumatica, "ocerra": {
         "users": [{"login": "svc@example.com", "password": "Svc-Password-1", "clients": [CLIENT]}],
         "clients": [{"id": CLIENT, "name": "Acme Live", "settings": {

@@ -60,6 +60,9 @@ def test_invalid_admin_credentials_are_not_retried_and_never_echo_the_password(s
 
 
 def test_unknown_tenant(sandbox):
+    seed = erp_seed()
+    seed["acumatica"]["instances"][0]["tenants"].append(dict(seed["acumatica"]["instances"][0]["tenants"][0], name="Other"))
+    sandbox.reset(seed=seed)        # an instance with one tenant signs any tenant name in to it
     c = AcumaticaClient(f"{sandbox.acumatica_url}/acme", "Nope", "admin", ADMIN_PW)
     with pytest.raises(ae.UnknownTenant) as err:
         c.ensure_signed_in()
