@@ -10,12 +10,14 @@ description:
     the toolkit's C(UserAdmin/1.0.0) endpoint (see M(ocerra.acumatica.erp_endpoint)).
   - Options left unset are not managed. Roles and licence types are compared as sets.
   - Writes only what differs, as one update plus the actions the Users form (SM201010) needs
-    (C(UnlockLogin), C(EnableLogin), C(DisableLogin), C(ResetPasswordOK)), then reads the user
-    back and fails if a role or licence assignment did not stick.
+    (C(ActivateLogin), C(EnableLogin), C(UnlockLogin), C(ResetPasswordOK), C(DisableLogin)), in
+    the order the user's state allows them, then reads the user back and fails if a role or
+    licence assignment did not stick.
   - A password on an existing user is only ever changed with C(ResetPasswordOK), because the
     site silently ignores a C(Password) written by an update.
-  - A locked user is unlocked first; a set C(Force User to Change Password on Next Login) flag
-    is cleared, since an API user cannot sign in with it.
+  - A locked user is unlocked before its password is reset (a disabled one once it is enabled,
+    since the site hides the lock of a disabled user); a set C(Force User to Change Password on Next
+    Login) flag is cleared, since an API user cannot sign in with it.
   - The password is checked against the MYOB 2023.1.3 policy (14 characters, upper, lower,
     digit or symbol) before any request.
 author: Ocerra Acumatica toolkit team
@@ -104,8 +106,8 @@ options:
     type: bool
   enabled:
     description:
-      - V(true) enables the user (C(EnableLogin), also ends a pending activation), V(false)
-        disables it (C(DisableLogin)).
+      - V(true) enables the user (C(EnableLogin), or C(ActivateLogin) for a user pending
+        activation), V(false) disables it (C(DisableLogin)).
       - While the user stays disabled, O(update_password=when_changed) leaves its password alone.
     type: bool
   allowed_sessions:

@@ -37,7 +37,7 @@ USERS = {
                      "Description": "StringValue", "Available": "IntValue"},
 }
 USER_ACTIONS = {"ResetPasswordOK": ("NewPassword", "ConfirmPassword"), "UnlockLogin": (),
-                "EnableLogin": (), "DisableLogin": ()}
+                "EnableLogin": (), "DisableLogin": (), "ActivateLogin": ()}
 
 
 class ProjectError(ValueError):

@@ -85,8 +85,8 @@ class EntityHasErrors(AcumaticaError):
 
 
 class ActionFailed(AcumaticaError):
-    def __init__(self, text):
-        super().__init__(500, http_error(text))
+    def __init__(self, text, exception_type="PX.Data.PXException"):
+        super().__init__(500, http_error(text, exception_type))
 
 
 class Throttled(AcumaticaError):

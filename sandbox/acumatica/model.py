@@ -19,7 +19,7 @@ from sandbox.log import RequestLog
 from . import security, state, swagger, texts
 from . import switches as sw
 from .customization import CustomizationApi
-from .endpoint import USER_SCREEN
+from .endpoint import DEFAULT, USER_SCREEN
 from .errors import (AcumaticaError, BadRequest, Forbidden, LengthRequired, LoginLimit,
                      NoEntity, NotFound, NotLoggedIn, SignInFailed, Throttled, http_error)
 from .query import matches, parse
@@ -376,12 +376,18 @@ class AcumaticaModel:
             raise NotLoggedIn()
         return inst, tenant, user
 
-    def list_endpoints(self, s: Session) -> dict:
+    def list_endpoints(self, instance, s: Session | None) -> dict:
+        """The tenant's endpoints; without a session (200 all the same) the system ones only."""
         with self._lock:
-            _, tenant, _ = self._context(s)
+            if s is None:
+                if instance not in self._instances:
+                    raise NotFound(f"/{instance}/entity")
+                names = [(DEFAULT.name, DEFAULT.version)]
+            else:
+                _, tenant, _ = self._context(s)
+                names = list(tenant.endpoints())
             return {"version": dict(BUILD), "endpoints": [
-                {"name": n, "version": v, "href": f"/{s.instance}/entity/{n}/{v}/"}
-                for n, v in tenant.endpoints()]}
+                {"name": n, "version": v, "href": f"/{instance}/entity/{n}/{v}/"} for n, v in names]}
 
     def swagger(self, s: Session, name, version, host, scheme) -> dict:
         with self._lock:
@@ -457,8 +463,9 @@ class AcumaticaModel:
                         (s.instance, s.tenant, user.username):
                     del self._sessions[sid]
 
-    def invoke(self, s, name, version, entity_name, action_name, body) -> str | None:
-        """Runs an action: None when done (204), or the Location to poll (202, switch)."""
+    def invoke(self, s, name, version, entity_name, action_name, body) -> tuple[bool, str]:
+        """Runs an action: (True, the record's URL) when done (204), or (False, the Location
+        to poll) (202, switch)."""
         with self._lock:
             _, users, entity = self._resolve(s, name, version, entity_name)
             action = entity.actions.get(action_name)
@@ -467,11 +474,12 @@ class AcumaticaModel:
             perform = users.prepare(action, body, s.username)
             if self._switches["action_mode"] == 204:
                 perform(self.clock.now())
-                return None
+                record = users.action_target(body)
+                return True, f"/{s.instance}/entity/{name}/{version}/{entity_name}/{record.id}"
             op = str(uuid.uuid4())
             self._operations[op] = {"instance": s.instance, "perform": perform,
                                     "polls_left": self._switches["action_polls"]}
-            return f"/{s.instance}/entity/{name}/{version}/{entity_name}/{action_name}/status/{op}"
+            return False, f"/{s.instance}/entity/{name}/{version}/{entity_name}/{action_name}/status/{op}"
 
     def action_status(self, s, op) -> bool:
         """True once the action is done (204); it completes on the poll that says so."""
@@ -492,4 +500,18 @@ class AcumaticaModel:
             inst, tenant, user = self._context(s)
             if state.CUSTOMIZER_ROLE not in user.roles:
                 raise Forbidden("Customization Projects", "SM204505")
-            return CustomizationApi(inst, tenant, self._switches, self.clock.now()).call(method, body)
+            pub = inst.publication
+            running = pub is not None and not pub["result"]
+            answer = CustomizationApi(inst, tenant, self._switches, self.clock.now()).call(method, body)
+            # A publication that updated the website recycled the application on its way.
+            updated = running and pub["result"] is not None and pub["outcome"] == "ok" and not pub["validate_only"]
+            if updated and self._switches["publish_ends_sessions"]:
+                self._recycle(inst)
+            return answer
+
+    def _recycle(self, inst):
+        """The application restarted (a publish): every API session of the instance is gone."""
+        for sid, s in list(self._sessions.items()):
+            if s.instance == inst.name:
+                del self._sessions[sid]
+                self._count(s.site, "sessions_expired")

@@ -6,7 +6,7 @@ from flask import Flask, Response, g, jsonify, request
 
 from sandbox.http import control_route, install_common
 from .customization import READ_ONLY_METHODS
-from .errors import AcumaticaError
+from .errors import AcumaticaError, NotLoggedIn
 
 SESSION_COOKIE, AUTH_COOKIE = "ASP.NET_SessionId", ".ASPXAUTH"
 EXEMPT = {"logout", "error_page"}   # never throttled (§2), or no site behind it
@@ -93,7 +93,11 @@ def create_app(model) -> Flask:
 
     @app.get("/<instance>/entity")
     def endpoints(instance):
-        return jsonify(model.list_endpoints(session(instance)))
+        try:
+            s = session(instance)
+        except NotLoggedIn:
+            s = None
+        return jsonify(model.list_endpoints(instance, s))
 
     @app.get("/<instance>/entity/<endpoint>/<version>/swagger.json")
     def swagger(instance, endpoint, version):
@@ -125,10 +129,8 @@ def create_app(model) -> Flask:
 
     @app.post(ENTITY + "/<action>")
     def invoke(instance, endpoint, version, entity, action):
-        location = model.invoke(session(instance), endpoint, version, entity, action, body())
-        if location is None:
-            return Response(status=204)
-        return Response(status=202, headers={"Location": location})
+        done, location = model.invoke(session(instance), endpoint, version, entity, action, body())
+        return Response(status=204 if done else 202, headers={"Location": location})
 
     @app.post("/<instance>/CustomizationApi/<method>")
     def customization(instance, method):

@@ -27,6 +27,7 @@ class UserType:
     roles: list
     max_sessions: int | None = None
     password_change_on_next_login: bool = False
+    default_roles: list = field(default_factory=list)   # IsDefault: given on insert / type change
 
 
 @dataclass
@@ -125,11 +126,14 @@ def _take(raw: dict, where: str, allowed: set) -> dict:
 
 def _user_type(raw) -> UserType:
     raw = _take(raw, "user type", {"name", "allowed", "roles", "max_sessions",
-                                   "password_change_on_next_login"})
+                                   "password_change_on_next_login", "default_roles"})
     if raw.get("allowed", "R") not in ("A", "U", "R"):
         raise ValueError(f"user type {raw.get('name')}: allowed must be A, U or R")
+    defaults = list(raw.get("default_roles") or [])
+    if set(defaults) - set(raw.get("roles") or []):
+        raise ValueError(f"user type {raw.get('name')}: default_roles must be among its roles")
     return UserType(raw["name"], raw.get("allowed", "R"), list(raw.get("roles") or []),
-                    raw.get("max_sessions"), bool(raw.get("password_change_on_next_login")))
+                    raw.get("max_sessions"), bool(raw.get("password_change_on_next_login")), defaults)
 
 
 USER_KEYS = {"username", "password", "email", "first_name", "last_name", "user_type", "roles",

@@ -22,6 +22,8 @@ DEFAULTS = {
     "throttle_response": "text429",
     "retry_after": None,                      # seconds in Retry-After on a 429, or absent
     "user_endpoint_installed": False,         # tenants whose seed does not say
+    "publish_ends_sessions": True,            # a publish recycles the application: the
+                                              # instance's API sessions are gone at its end
     "customization": {"publish_polls": 3, "publish_outcome": "ok", "restart_drops": 0},
 }
 
@@ -37,7 +39,8 @@ _CHOICES = {
     "throttle_response": ("text429", "json429"),
     "publish_outcome": ("ok", "failed", "inband_error", "lock_conflict"),
 }
-_BOOLS = {"logout_requires_content_length", "roles_membership_durable", "user_endpoint_installed"}
+_BOOLS = {"logout_requires_content_length", "roles_membership_durable", "user_endpoint_installed",
+          "publish_ends_sessions"}
 _COUNTS = {"max_api_users": 1, "session_idle_timeout_s": 1, "action_polls": 0,
            "publish_polls": 1, "restart_drops": 0}
 _OPTIONAL_COUNTS = {"allowed_sessions_default": 1, "retry_after": 0}

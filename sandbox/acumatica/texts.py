@@ -60,6 +60,11 @@ PASSWORD_MISMATCH = "The entered password doesn't match the confirmation."      
 RESET_REFUSED = ("The user has not been found or is locked out. "
                  "The password has not been reset.")                                     # C
 DISABLE_SELF = "You cannot disable your own user account."                               # C
+# An action the user's state does not allow (PXActionDisabledException, code); the button
+# captions are A but "Unlock User" (reference, Fidelity second pass).
+BUTTON_DISABLED = "The {0} button is disabled."
+BUTTONS = {"UnlockLogin": "Unlock User", "EnableLogin": "Enable User", "DisableLogin": "Disable User",
+           "ActivateLogin": "Activate User"}
 
 # Customization API (§10)
 INVALID_PROJECT_NAME = "Invalid project name"                                            # 3P

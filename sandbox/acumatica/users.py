@@ -196,8 +196,11 @@ class Users:
         if given.get("LoginTypeID") is not None and given["LoginTypeID"] not in self.tenant.user_types:
             errors[contract("LoginTypeID")] = texts.NOT_FOUND_IN_SYSTEM.format(given["LoginTypeID"])
         elif "LoginTypeID" in given:
+            typed = inserting or given["LoginTypeID"] != user.user_type
             user.user_type = given["LoginTypeID"]
             user.roles &= set(self.tenant.allowed_roles(user.user_type))
+            if typed and given["LoginTypeID"]:     # the type's IsDefault roles (PX.SM.Access)
+                user.roles |= set(self.tenant.user_types[user.user_type].default_roles)
         for source, attr in (("FirstName", "first_name"), ("LastName", "last_name"),
                              ("AllowedSessions", "allowed_sessions")):
             if source in given:
@@ -341,6 +344,9 @@ class Users:
         elif graph == "DisableLogin" and actor.casefold() == user.username.casefold():
             raise ActionFailed(texts.DISABLE_SELF)
         else:
+            if state_code(user, self.sec, self.now, self.online) not in ENABLED_IN[graph]:
+                raise ActionFailed(texts.BUTTON_DISABLED.format(texts.BUTTONS[graph]),
+                                   "PX.Data.PXActionDisabledException")
             effect = EFFECTS[graph]
         tenant, user_id = self.tenant, user.id
 
@@ -362,11 +368,18 @@ def _unlock(user, _now):
 
 
 def _enable(user, _now):
-    user.is_approved, user.pending = True, False
+    user.is_approved = True
 
 
 def _disable(user, _now):
     user.is_approved = False
 
 
-EFFECTS = {"UnlockLogin": _unlock, "EnableLogin": _enable, "DisableLogin": _disable}
+def _activate(user, _now):
+    user.is_approved, user.pending = True, False
+
+
+EFFECTS = {"UnlockLogin": _unlock, "EnableLogin": _enable, "DisableLogin": _disable, "ActivateLogin": _activate}
+# The states (state_code) in which each button is enabled (PX.SM.Users, code); otherwise
+# PXActionDisabledException.
+ENABLED_IN = {"UnlockLogin": "L", "EnableLogin": "D", "DisableLogin": "AO", "ActivateLogin": "P"}

@@ -1,7 +1,7 @@
 """erp_user run in-process against the sandbox: the issue's scenarios, each with balanced sessions."""
 import pytest
 
-from tests.modules.erp_support import API_PW, DESIRED, FULL, LIMITED, NEW_PW, SELF, api_user
+from tests.modules.erp_support import API_PW, DESIRED, FULL, LIMITED, NEW_PW, SELF, api_user, erp_seed
 
 
 def test_fresh_site_creates_the_user_with_roles_licence_and_never_expires(erp):
@@ -127,6 +127,49 @@ def test_disabled_user_is_enabled_and_its_password_reset(erp):
     assert erp.run(enabled=False, **DESIRED)["changed"] is False
 
 
+def _typed_defaults_seed(*users):
+    seed = erp_seed(*users)
+    api_type = seed["acumatica"]["instances"][0]["tenants"][0]["user_types"][1]
+    api_type["default_roles"] = ["AR Clerk"]          # IsDefault on the API User type
+    return seed
+
+
+def test_a_new_user_s_default_roles_are_removed_in_exact_mode_and_said(erp):
+    erp.sandbox.reset(seed=_typed_defaults_seed())
+    result = erp.run(**DESIRED)
+    assert not result.get("failed"), result
+    assert "roles_removed: AR Clerk (the user type's defaults)" in result["actions"]
+    assert result["user"]["roles"] == ["AP Clerk"] and erp.user()["roles"] == ["AP Clerk"]
+    again = erp.run(**DESIRED)
+    assert again["changed"] is False
+
+
+def test_a_new_user_keeps_its_default_roles_in_additive_mode(erp):
+    erp.sandbox.reset(seed=_typed_defaults_seed())
+    result = erp.run(roles_mode="additive", **DESIRED)
+    assert not result.get("failed"), result
+    assert "roles_defaulted: AR Clerk" in result["actions"]
+    assert sorted(erp.user()["roles"]) == ["AP Clerk", "AR Clerk"]
+    assert erp.run(roles_mode="additive", **DESIRED)["changed"] is False
+
+
+def test_a_pending_user_is_activated_not_enabled(erp):
+    erp.seed(api_user(pending=True, is_approved=True))
+    result = erp.run(enabled=True, **DESIRED)
+    assert not result.get("failed"), result
+    assert result["actions"][0] == "activated" and result["user"]["status"] in ("Active", "Online")
+    assert "/User/ActivateLogin" in " ".join(e["path"] for e in erp.requests())
+    assert erp.can_sign_in("OcerraAPI", API_PW) and erp.run(enabled=True, **DESIRED)["changed"] is False
+
+
+def test_a_disabled_locked_user_left_disabled_is_not_unlocked(erp):
+    erp.seed(api_user(locked=True, is_approved=False))
+    result = erp.run(**DESIRED)                       # enabled not managed: it stays disabled
+    assert not result.get("failed"), result
+    assert "unlocked" not in result["actions"]
+    assert not [e for e in erp.requests() if e["path"].endswith("/UnlockLogin")]
+
+
 def test_unavailable_licence_fails_listing_the_available_ones(erp):
     erp.seed(api_user())
     result = erp.run(**dict(DESIRED, licence_types=[LIMITED]))
@@ -202,18 +245,21 @@ def test_actions_answering_202_with_a_location_are_followed(erp):
     erp.seed(api_user(password="Some-Old-Password-77x", locked=True, is_approved=False),
              switches={"action_mode": 202, "action_polls": 2})
     result = erp.run(enabled=True, **DESIRED)
-    assert result["actions"] == ["unlocked", "enabled", "password_reset"]
+    assert result["actions"] == ["enabled", "unlocked", "password_reset"]   # the order the states allow
     polls = [e for e in erp.requests() if "/status/" in e["path"]]
     assert len(polls) == 9 and {e["status"] for e in polls} == {202, 204}
     assert erp.user()["is_approved"] and erp.can_sign_in("OcerraAPI", API_PW)
 
 
-def test_publish_endpoint_installs_it_in_the_same_session(erp):
-    erp.seed(installed=False, switches={"customization": {"publish_polls": 1}})
+@pytest.mark.parametrize("ends_sessions", [True, False])
+def test_publish_endpoint_installs_it_in_the_same_run_signing_in_again_after_the_recycle(erp, ends_sessions):
+    erp.seed(installed=False, switches={"customization": {"publish_polls": 1}, "publish_ends_sessions": ends_sessions})
     assert erp.run(**DESIRED)["error_kind"] == "endpoint_not_published"
     result = erp.run(publish_endpoint=True, **DESIRED)
     assert result["actions"] == ["endpoint_published", "created", "password_set"]
-    assert erp.user_counters("admin")["signins"] == 2   # one per run
+    counters = erp.user_counters("admin")
+    assert counters["signins"] == 3                     # one per run, one after the publish
+    assert counters["signouts"] == (2 if ends_sessions else 3)   # a session that survived is signed out
     assert not erp.run(publish_endpoint=True, **DESIRED)["changed"]
 
 

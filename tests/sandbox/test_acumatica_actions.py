@@ -1,4 +1,5 @@
-"""User actions (§5.3): ResetPasswordOK, UnlockLogin, EnableLogin, DisableLogin; 202 mode."""
+"""User actions (§5.3): ResetPasswordOK, UnlockLogin, EnableLogin, DisableLogin, ActivateLogin,
+each enabled only in the states the real graph allows; 204 with Location; 202 mode."""
 import pytest
 
 from tests.sandbox.acumatica_helpers import (ADMIN_PW, API_PW, NEW_PW, Client, admin, site_seed,
@@ -75,7 +76,7 @@ def test_reset_refuses_a_locked_user_until_unlocked(sandbox):
 def test_enable_and_disable(sandbox):
     client = admin(sandbox)
     assert client.action("EnableLogin", "Disabled").status_code == 204
-    assert client.action("EnableLogin", "Pending").status_code == 204
+    assert client.action("ActivateLogin", "Pending").status_code == 204
     assert login_status(sandbox, "Disabled", API_PW) == 204
     assert login_status(sandbox, "Pending", API_PW) == 204
     assert client.action("DisableLogin", "OcerraAPI").status_code == 204
@@ -120,3 +121,38 @@ def test_action_mode_202_still_checks_up_front(sandbox):
     sandbox.erp.set_switches({"action_mode": 202})
     answer = admin(sandbox).action("DisableLogin", "admin")
     assert answer.status_code == 500
+
+
+@pytest.mark.parametrize("action,name,button", [
+    ("UnlockLogin", "OcerraAPI", "Unlock User"),        # active, not locked
+    ("UnlockLogin", "Disabled", "Unlock User"),
+    ("EnableLogin", "OcerraAPI", "Enable User"),
+    ("EnableLogin", "Pending", "Enable User"),           # pending: Activate, not Enable
+    ("DisableLogin", "Locked", "Disable User"),
+    ("DisableLogin", "Pending", "Disable User"),
+    ("ActivateLogin", "OcerraAPI", "Activate User"),
+    ("ActivateLogin", "Disabled", "Activate User")])
+def test_an_action_the_state_does_not_allow_is_refused_as_a_disabled_button(sandbox, action, name, button):
+    before = user_state(sandbox, name)
+    answer = admin(sandbox).action(action, name)
+    assert answer.status_code == 500
+    assert answer.json()["exceptionMessage"] == f"The {button} button is disabled."
+    assert answer.json()["exceptionType"] == "PX.Data.PXActionDisabledException"
+    assert user_state(sandbox, name) == before
+
+
+def test_a_locked_and_disabled_user_is_enabled_first_then_unlocked(sandbox):
+    sandbox.erp.upsert_user("acme", "Company", {"username": "Locked", "is_approved": False})
+    client = admin(sandbox)
+    assert client.action("UnlockLogin", "Locked").status_code == 500     # state D hides the lock
+    assert client.action("EnableLogin", "Locked").status_code == 204
+    assert client.action("UnlockLogin", "Locked").status_code == 204
+    assert login_status(sandbox, "Locked", API_PW) == 204
+
+
+def test_a_done_action_answers_204_with_the_record_location(sandbox):
+    client = admin(sandbox)
+    record = client.users("/Locked").json()
+    answer = client.action("UnlockLogin", "Locked")
+    assert answer.status_code == 204
+    assert answer.headers["Location"] == f"/acme/entity/UserAdmin/1.0.0/User/{record['id']}"

@@ -38,7 +38,19 @@ def publish(client, *names, polls=3, **extra):
     assert errors(begin) == []
     results = [client.customization("publishEnd").json() for _ in range(polls)]
     assert [r["isCompleted"] for r in results] == [False] * (polls - 1) + [True]
+    if not results[-1]["isFailed"] and not errors_in(results[-1]):
+        signed_in_again(client)
     return results[-1]
+
+
+def errors_in(result):
+    return [e for e in result["log"] if e["logType"] == "error"]
+
+
+def signed_in_again(client):
+    """A publish recycles the application: the session is gone; sign in again, as a client must."""
+    assert client.users().status_code == 401
+    assert client.login().status_code == 204
 
 
 def endpoints(client):
@@ -70,6 +82,7 @@ def test_method_names_are_case_insensitive(sandbox):
     assert errors(client.customization("PublishBegin", {"projectNames": ["UserAdmin"]})) == []
     assert [client.customization(m).json()["isCompleted"]
             for m in ("PUBLISHEND", "publishend", "PublishEnd")] == [False, False, True]
+    signed_in_again(client)
     assert client.customization("nonsense").status_code == 404
 
 
@@ -183,6 +196,7 @@ def test_restart_drops_connections_while_polling(sandbox):
         with pytest.raises(requests.ConnectionError):
             client.customization("publishEnd")
     assert client.customization("publishEnd").json()["isCompleted"] is True
+    signed_in_again(client)
     assert client.users().status_code == 200
     assert [e["status"] for e in sandbox.erp.log.snapshot()
             if e["path"].endswith("publishEnd")] == ["dropped", "dropped", 200]
@@ -190,13 +204,13 @@ def test_restart_drops_connections_while_polling(sandbox):
 
 def test_publication_is_per_tenant_unless_all(sandbox):
     client = admin(sandbox)
-    second = admin(sandbox, tenant="Second")
     do_import(client)
     publish(client)
-    assert second.users().status_code == 404
+    assert admin(sandbox, tenant="Second").users().status_code == 404
     assert errors(client.customization("unpublishAll", {"tenantMode": "Current"})) == []
     assert client.users().status_code == 404
     publish(client, tenantMode="All")
+    second = admin(sandbox, tenant="Second")            # the recycle ended its earlier session
     assert second.users().status_code == 200
     # The project itself stays stored in the tenant that imported it.
     assert errors(second.customization("getProject", {"projectName": "UserAdmin"}))
@@ -284,3 +298,29 @@ def test_builtin_project_parses_with_every_user_field():
     assert set(entity.fields) == {n for n, _ in USER_FIELDS} | {"Roles", "LicenseTypes"}
     assert set(entity.actions) == {"ResetPasswordOK", "UnlockLogin", "EnableLogin",
                                    "DisableLogin"}
+
+
+def test_a_publish_recycles_the_application_and_ends_every_session_of_the_instance(sandbox):
+    client, other = admin(sandbox), admin(sandbox, tenant="Second")
+    do_import(client)
+    begin = client.customization("publishBegin", {"projectNames": ["UserAdmin"]})
+    assert errors(begin) == []
+    assert [client.customization("publishEnd").json()["isCompleted"] for _ in range(3)][-1] is True
+    for ended in (client, other):
+        assert ended.users().status_code == 401
+    counters = sandbox.erp.counters()
+    assert counters["acme/Company"]["sessions_expired"] == 1 and counters["acme/Second"]["sessions_expired"] == 1
+    # GET /entity answers without a session too, listing the system endpoints only.
+    listed = client.get("entity")
+    assert listed.status_code == 200
+    assert {(e["name"], e["version"]) for e in listed.json()["endpoints"]} == {("Default", "24.200.001")}
+    assert client.login().status_code == 204 and ("UserAdmin", "1.0.0") in endpoints(client)
+
+
+def test_sessions_survive_a_publish_when_the_switch_says_so(sandbox):
+    sandbox.erp.set_switches({"publish_ends_sessions": False})
+    client = admin(sandbox)
+    do_import(client)
+    client.customization("publishBegin", {"projectNames": ["UserAdmin"]})
+    assert [client.customization("publishEnd").json()["isCompleted"] for _ in range(3)][-1] is True
+    assert client.users(params={"$top": "1"}).status_code == 200

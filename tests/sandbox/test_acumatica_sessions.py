@@ -54,7 +54,7 @@ def test_expired_session_is_401(sandbox):
     client = signed_in(sandbox, "OcerraAPI")
     sandbox.erp.set_switches({"session_idle_timeout_s": 60})
     sandbox.clock.advance(61)
-    assert client.get("entity").status_code == 401
+    assert client.get("entity/Default/24.200.001/Vendor").status_code == 401
 
 
 def test_per_user_cap_myob_default_is_one(sandbox):

@@ -44,7 +44,7 @@ def test_plain_requests_client_signs_in_reads_and_signs_out(sandbox):
             "href": "/acme/entity/Default/24.200.001/"} in listing.json()["endpoints"]
     assert set(listing.json()["version"]) == {"acumaticaBuildVersion", "databaseVersion"}
     assert http.post(f"{base}/entity/auth/logout").status_code == 204
-    after = http.get(f"{base}/entity")
+    after = http.get(f"{base}/entity/Default/24.200.001/Vendor")
     assert after.status_code == 401
     assert after.json()["exceptionMessage"] == "The user is not logged in to the system"
     counters = sandbox.erp.counters()["acme/Company"]
@@ -68,15 +68,23 @@ def test_tenant_and_company_together_is_400(sandbox):
 
 def test_entity_calls_without_cookies_are_401(sandbox):
     client = Client(sandbox)
-    for path in ("entity", "entity/Default/24.200.001/Vendor",
-                 "entity/Default/24.200.001/swagger.json"):
+    for path in ("entity/Default/24.200.001/Vendor", "entity/Default/24.200.001/swagger.json"):
         answer = client.get(path)
         assert answer.status_code == 401, path
         assert message(answer) == "The user is not logged in to the system"
     forged = Client(sandbox)
     forged.http.cookies.set("ASP.NET_SessionId", "x" * 24, path="/acme")
     forged.http.cookies.set(".ASPXAUTH", "y" * 80, path="/acme")
-    assert forged.get("entity").status_code == 401
+    assert forged.get("entity/Default/24.200.001/Vendor").status_code == 401
+
+
+def test_the_endpoint_list_answers_without_a_session_with_the_system_endpoints_only(sandbox):
+    sandbox.reset(seed=site_seed(installed=True))
+    assert "UserAdmin" in {e["name"] for e in admin(sandbox).get("entity").json()["endpoints"]}
+    answer = Client(sandbox).get("entity")
+    assert answer.status_code == 200
+    assert [e["name"] for e in answer.json()["endpoints"]] == ["Default"]
+    assert Client(sandbox, "nowhere").get("entity").status_code == 404
 
 
 def test_cookies_of_one_instance_do_not_open_another(sandbox):
@@ -86,7 +94,7 @@ def test_cookies_of_one_instance_do_not_open_another(sandbox):
     client = admin(sandbox)
     other = requests.Session()
     other.cookies.update({c.name: c.value for c in client.http.cookies})
-    assert other.get(f"{sandbox.acumatica_url}/other/entity").status_code == 401
+    assert other.get(f"{sandbox.acumatica_url}/other/entity/Default/24.200.001/Vendor").status_code == 401
 
 
 def test_unknown_instance_is_404(sandbox):

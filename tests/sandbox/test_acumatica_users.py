@@ -325,3 +325,34 @@ def test_default_endpoint_entities_are_empty(sandbox):
     assert client.get("entity/Default/24.200.001/Vendor").json() == []
     assert client.get("entity/Default/24.200.001/User").status_code == 404
     assert client.get("entity/Default/25.200.001/Vendor").status_code == 404
+
+
+def test_a_user_type_s_default_roles_come_with_an_insert_and_a_type_change(sandbox):
+    seed = site_seed(installed=True)
+    types = seed["acumatica"]["instances"][0]["tenants"][0]["user_types"]
+    types[1]["default_roles"] = ["AR Clerk"]                    # API User
+    types[0]["default_roles"] = ["AP Clerk"]                    # Admin
+    sandbox.reset(seed=seed)
+    client = admin(sandbox)
+    assert client.put_user({**new_user(), "Roles": [wrap(Rolename="AP Clerk", Selected=True)]}).status_code == 200
+    def roles():
+        return next(sorted(u["roles"]) for u in sandbox.erp.state()["instances"][0]["tenants"][0]["users"]
+                    if u["username"] == "NewApi")
+    assert roles() == ["AP Clerk", "AR Clerk"]
+    # Unselected in the same request: the explicit row wins.
+    assert client.put_user({**wrap(Username="NewApi"), "Roles": [wrap(Rolename="AR Clerk", Selected=False)]}
+                           ).status_code == 200
+    assert roles() == ["AP Clerk"]
+    assert client.put_user(wrap(Username="NewApi", LoginTypeID="API User")).status_code == 200
+    assert roles() == ["AP Clerk"]                              # the same type: nothing added
+    assert client.put_user(wrap(Username="NewApi", LoginTypeID="Admin")).status_code == 200
+    assert roles() == ["AP Clerk"]                              # AR Clerk is not an Admin role
+    assert client.put_user(wrap(Username="NewApi", LoginTypeID="API User")).status_code == 200
+    assert roles() == ["AP Clerk", "AR Clerk"]
+
+
+def test_default_roles_must_be_among_the_type_s_roles(sandbox):
+    seed = site_seed()
+    seed["acumatica"]["instances"][0]["tenants"][0]["user_types"][1]["default_roles"] = ["Administrator"]
+    with pytest.raises(Exception, match="default_roles must be among its roles"):
+        sandbox.reset(seed=seed)

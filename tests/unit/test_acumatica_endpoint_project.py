@@ -44,7 +44,7 @@ def test_user_entity_fields_mappings_and_actions():
     assert set(maps) == set(fields)
     assert maps["Username"] == ("UserList", "Username") and maps["Roles"] == ("AllowedRoles", "")
     actions = {a.get("name"): a for a in user.findall(f"{NS}Actions/{NS}Action")}
-    assert list(actions) == ["ResetPasswordOK", "UnlockLogin", "EnableLogin", "DisableLogin"]
+    assert list(actions) == ["ResetPasswordOK", "UnlockLogin", "EnableLogin", "DisableLogin", "ActivateLogin"]
     params = [f.get("name") for f in actions["ResetPasswordOK"].findall(f"{NS}Fields/{NS}Field")]
     assert params == ["NewPassword", "ConfirmPassword"]
     assert all(a.get("mappedTo") == n and a.get("isDefault") == "false" for n, a in actions.items())

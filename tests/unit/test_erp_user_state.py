@@ -105,7 +105,7 @@ def test_lock_flag_and_enable_are_repaired_and_ordered():
              step="reset", enabled=True)
     assert p.unlock and p.enable is True and p.password == "reset"
     assert p.fields == {"PasswordChangeOnNextLogin": False}
-    assert p.actions == ["unlocked", "enabled", "password_reset", "force_password_change_cleared"]
+    assert p.actions == ["enabled", "unlocked", "password_reset", "force_password_change_cleared"]
     assert p.diff == {"before": {"locked": True, "enabled": False, "password": None,
                                  "force_password_change": True},
                       "after": {"locked": False, "enabled": True, "password": "(changed)",
@@ -128,3 +128,28 @@ def test_mismatches_compare_written_keys_only():
     p = plan(record(), roles=["AR Clerk"], email="new@x")
     actual = dict(p.after, roles=[], status="Online")
     assert us.mismatches(p, actual) == ["roles"]
+
+
+class _Refusing:
+    """A client whose every user action answers "The ... button is disabled."."""
+
+    def __init__(self):
+        self.sent = []
+
+    def user_action(self, action, login, parameters=None):
+        self.sent.append(action)
+        error = ae.UnexpectedAnswer("refused")
+        error.failure = ae.Failure(ae.ACTION_DISABLED, 500, "The Unlock User button is disabled.")
+        raise error
+
+
+def test_an_unlock_refused_because_the_lock_expired_is_not_an_error_but_other_refusals_are():
+    client = _Refusing()
+    us._act(client, "UnlockLogin", "OcerraAPI", None)
+    with pytest.raises(ae.UnexpectedAnswer):
+        us._act(client, "EnableLogin", "OcerraAPI", None)
+    assert client.sent == ["UnlockLogin", "EnableLogin"]
+    assert ae.classify(type("R", (), {"status_code": 500, "headers": {}, "text": "",
+                                      "json": lambda self: {"exceptionMessage": "The Enable User button is disabled.",
+                                                            "exceptionType": "PX.Data.PXActionDisabledException"}})()
+                       ).code == ae.ACTION_DISABLED

@@ -111,6 +111,17 @@ class AcumaticaClient:
             raise ae.sign_in_error(failure, self.site, self.user, failure.waited)
         self.signed_in = True
 
+    def renew_session(self):
+        """Sign out and in again: publishing recycles the application, which ends its API
+        sessions (and one that survived is signed out, not left holding a slot)."""
+        if self.signed_in:
+            self.signed_in = False
+            try:
+                self._sign_out(self.seam, self.user)
+            except ToolkitError:
+                pass        # the recycle ended it already
+        self.ensure_signed_in()
+
     def _sign_out(self, seam, name):
         response = seam.request("POST", LOGOUT, read_only=True, data=b"",
                                 headers={"Content-Length": "0"})

@@ -38,6 +38,7 @@ ACTIONS = (
     ("UnlockLogin", None, ()),
     ("EnableLogin", None, ()),
     ("DisableLogin", None, ()),
+    ("ActivateLogin", None, ()),
 )
 
 ENTITY_PATH = f"entity/{ENDPOINT}/{VERSION}/User"
@@ -146,6 +147,7 @@ def ensure_published(client, check_mode, *, missing=False):
         return {"changed": True, "digest": want, "published_digest": have, "publish_log": []}
     client.import_project(PROJECT, description(), project_zip())
     log = client.publish([PROJECT])
+    client.renew_session()      # the publish recycled the site: its sessions are gone
     if not endpoint_listed(client):
         raise ae.CustomizationFailed(
             f"{PROJECT} was published on MYOB Acumatica {client.site}, but GET /entity does not list "

@@ -26,6 +26,7 @@ NOT_FOUND = "not_found"
 ENDPOINT_MISSING = "endpoint_missing"
 LOGIN_EXISTS = "login_exists"
 THROTTLED = "throttled"
+ACTION_DISABLED = "action_disabled"
 PASSWORD_REJECTED = "password_rejected"
 LICENCE = "licence_unavailable"
 ROLE = "role_not_allowed"
@@ -49,6 +50,7 @@ _TEXT_RULES = (
     (r"no entity satisfies the condition", NOT_FOUND),
     (r"entered login already exists", LOGIN_EXISTS),
     (r"custom error module does not recognize", THROTTLED),
+    (r"button is disabled|pxactiondisabledexception", ACTION_DISABLED),
     (r"password length must be|password is not complex|doesn't match the confirmation", PASSWORD_REJECTED),
     (r"licen[cs]e", LICENCE),
     (r"\broles?\b", ROLE),

@@ -55,12 +55,13 @@ class Plan:
     def __init__(self, before, after):
         self.before, self.after = before, after
         self.create = self.delete = self.unlock = False
-        self.enable = None          # True: EnableLogin, False: DisableLogin
+        self.enable = None          # True: EnableLogin (ActivateLogin when pending), False: DisableLogin
         self.password = None        # "set" on create, "reset" via ResetPasswordOK
         self.fields = {}            # contract field -> value, for one PUT
         self.rows = {}              # collection -> [(name, selected)]
         self.actions = []
         self.keys = []              # the diff's keys, in the order they changed
+        self.roles_mode = "exact"
 
     def change(self, key, new, action=None):
         self.after[key] = new
@@ -96,17 +97,23 @@ def plan_present(record, desired, *, mode="exact", password_step=None, locked=Fa
     although the record did not show it. Raises the actionable errors it can foresee.
     """
     if record is None:
-        return _plan_create(desired, password_step)
+        plan = _plan_create(desired, password_step)
+        plan.roles_mode = mode
+        return plan
     before = view(record)
     before["locked"] = before["locked"] or locked
     plan = Plan(before, dict(before))
-    if before["locked"]:
+    plan.roles_mode = mode
+    want_enabled = desired.get("enabled")
+    pending = before["status"] == PENDING_STATUS
+    if want_enabled is not None and (want_enabled != before["enabled"] or (want_enabled and pending)):
+        plan.enable = want_enabled
+        plan.change("enabled", want_enabled, ("activated" if pending else "enabled") if want_enabled else "disabled")
+    # A disabled user's lock is moot (Unlock User is disabled in that state): unlocked only
+    # when the user is or will be enabled.
+    if before["locked"] and (before["enabled"] if want_enabled is None else want_enabled):
         plan.unlock = True
         plan.change("locked", False, "unlocked")
-    want_enabled = desired.get("enabled")
-    if want_enabled is not None and want_enabled != before["enabled"]:
-        plan.enable = want_enabled
-        plan.change("enabled", want_enabled, "enabled" if want_enabled else "disabled")
     if password_step == "reset":
         plan.password = "reset"
         plan.change("password", PASSWORD_PLACEHOLDER, "password_reset")
@@ -271,10 +278,10 @@ def password_step(client, params, before, desired):
     if mode == "always":
         step = "reset"
     elif mode == "when_changed":
-        if before["locked"]:
+        if not before["enabled"] or before["status"] == PENDING_STATUS:
+            step = "reset" if will_be_enabled else None     # left disabled, even a lock is moot
+        elif before["locked"]:
             step = "reset"  # cannot be verified, and a locked user is usually out of sync
-        elif not before["enabled"] or before["status"] == PENDING_STATUS:
-            step = "reset" if will_be_enabled else None
         elif at_lockout_risk(before, params.get("lockout_threshold")):
             step = "reset"
             client.warn(f"'{params['login']}' on MYOB Acumatica {client.site} has {before['failed_attempts']} "
@@ -357,14 +364,18 @@ def apply(client, plan, login, password):
             current = "create"
             client.put_user(_record(plan, login, password), create=True, what=f"Creating user '{login}'")
         else:
+            # In the order the user's state allows them: a pending user is activated and a
+            # disabled one enabled before a lock shows (and can be unlocked), unlocked before
+            # its password is reset; disabled last.
+            activate = "ActivateLogin" if plan.before.get("status") == PENDING_STATUS else "EnableLogin"
             for needed, action, parameters in (
+                    (plan.enable is True, activate, None),
                     (plan.unlock, "UnlockLogin", None),
-                    (plan.enable is True, "EnableLogin", None),
                     (plan.password == "reset", "ResetPasswordOK",
                      {"NewPassword": password, "ConfirmPassword": password})):
                 if needed:
                     current = action
-                    client.user_action(action, login, parameters)
+                    _act(client, action, login, parameters)
             if plan.fields or plan.rows:
                 current = "update"
                 client.put_user(_record(plan, login), create=False, what=f"Updating user '{login}'")
@@ -374,8 +385,43 @@ def apply(client, plan, login, password):
     except ae.UnexpectedAnswer as exc:
         raise _refined(exc, plan, login, client, current) from None
     actual = view(client.get_user(login))
+    actual = _type_defaults(client, plan, login, actual)
     _verify(plan, actual, login, client.site)
     return actual
+
+
+def _type_defaults(client, plan, login, actual):
+    """The roles the site added on its own: inserting a user, or changing its user type, gives
+    it the type's default roles. Exact mode removes them (one more update, said in the
+    actions); additive mode keeps them (said too). The read-back after the removal is returned."""
+    typed = plan.create or uf.BY_KEY["user_type"].contract in plan.fields
+    if not typed or "roles" not in plan.keys or not actual.get("exists"):
+        return actual
+    wanted = {uf.fold(r) for r in plan.after["roles"]}
+    added = uf.sort_names(r for r in actual.get("roles") or [] if uf.fold(r) not in wanted)
+    if not added:
+        return actual
+    if plan.roles_mode != "exact":
+        plan.after["roles"] = uf.sort_names(list(plan.after["roles"]) + added)
+        plan.actions.append(f"roles_defaulted: {', '.join(added)}")
+        return actual
+    field = uf.BY_KEY["roles"]
+    client.put_user({uf.BY_KEY["login"].contract: wrap(login),
+                     field.contract: [{field.detail.key: wrap(n), "Selected": wrap(False)} for n in added]},
+                    create=False, what=f"Removing the user type's default roles from '{login}'")
+    plan.actions.append(f"roles_removed: {', '.join(added)} (the user type's defaults)")
+    return view(client.get_user(login))
+
+
+def _act(client, action, login, parameters):
+    try:
+        client.user_action(action, login, parameters)
+    except ae.UnexpectedAnswer as exc:
+        failure = getattr(exc, "failure", None)
+        # Unlock User is disabled once the lock has expired (or was lifted by someone else):
+        # nothing left to do.
+        if not (action == "UnlockLogin" and failure and failure.code == ae.ACTION_DISABLED):
+            raise
 
 
 def _refined(exc, plan, login, client, step):
@@ -394,6 +440,10 @@ def _refined(exc, plan, login, client, step):
         return ae.PasswordRejected(
             f"The password policy of MYOB Acumatica {site} rejected the new password for '{login}': "
             f"{failure.text}. Choose one that meets the site's Security Preferences (SM201060).")
+    if code == ae.ACTION_DISABLED:
+        return ae.UnexpectedAnswer(
+            f"{step} on '{login}' on MYOB Acumatica {site} was refused: {failure.text} The user's state "
+            "changed since it was read (someone else is changing it?); run again.", reason=code)
     if code == ae.LOCKED and step == "ResetPasswordOK":
         return ae.AccountLocked(f"Resetting the password of '{login}' on MYOB Acumatica {site} was refused: "
                                 f"{failure.text}. Unlock it on Users (SM201010) and run again.")
