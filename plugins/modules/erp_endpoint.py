@@ -16,6 +16,12 @@ description:
     ends, tolerating the connection drops of the application restart. Then checks that
     C(GET /entity) lists C(UserAdmin/1.0.0).
   - Publishing restarts the site's application for every user; schedule it.
+  - With O(myob=true), then does the same for the MYOB edition C(UserAdminMyob/1.0.0) (project
+    C(OcerraUserAdminMyob)), which also maps the user's licence types. It is a project of its
+    own, published after the core one, because the view behind MYOB's License Types tab is
+    unverified. If it fails to publish, the core endpoint stays as it was; if the tenant's
+    contract API fails after it is published, it is unpublished again (the site's other
+    published projects republished as they were) and the module fails with that advice.
 author: Ocerra Acumatica toolkit team
 extends_documentation_fragment:
   - ocerra.acumatica.acumatica
@@ -28,6 +34,13 @@ attributes:
   diff_mode:
     support: full
 options:
+  myob:
+    description:
+      - The site is MYOB Acumatica (MYOB Advanced) and its API user's licence types are managed,
+        so publish the MYOB edition of the endpoint too. Leave false on plain Acumatica, which has no
+        licence types.
+    type: bool
+    default: false
   publish_timeout:
     description: Seconds to wait for the publication to finish.
     type: int
@@ -82,11 +95,14 @@ publish_log:
   type: list
   elements: str
   returned: always
+myob:
+  description: The same keys for the MYOB edition (C(UserAdminMyob/1.0.0)).
+  type: dict
+  returned: when O(myob=true)
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import endpoint as ue
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import AcumaticaClient
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.endpoint import ensure_published
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import (
@@ -95,19 +111,21 @@ from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import
 
 def publish(client, check_mode):
     outcome = ensure_published(client, check_mode)
-    return dict(outcome, endpoint=f"{ue.ENDPOINT}/{ue.VERSION}", project=ue.PROJECT,
-                diff={"before": {"digest": outcome["published_digest"]}, "after": {"digest": outcome["digest"]}}
-                if outcome["changed"] else {"before": {}, "after": {}})
+    editions = [outcome] + ([outcome["myob"]] if "myob" in outcome else [])
+    changed = [e for e in editions if e["changed"]]
+    return dict(outcome, diff={"before": {e["endpoint"]: e["published_digest"] for e in changed},
+                               "after": {e["endpoint"]: e["digest"] for e in changed}})
 
 
 def main():
     spec = acumatica_connection_spec()
-    spec.update(publish_timeout=dict(type="int", default=900), poll_interval=dict(type="int", default=5))
+    spec.update(myob=dict(type="bool", default=False), publish_timeout=dict(type="int", default=900),
+                poll_interval=dict(type="int", default=5))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     if module.params["poll_interval"] < 1:
         module.fail_json(msg="poll_interval must be at least 1 second.")
     client = AcumaticaClient.from_module(module, poll_timeout=module.params["publish_timeout"],
-                                         poll_interval=module.params["poll_interval"])
+                                         poll_interval=module.params["poll_interval"], myob=module.params["myob"])
     run(module, lambda m: publish(client, m.check_mode), client)
 
 

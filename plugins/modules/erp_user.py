@@ -74,6 +74,9 @@ options:
     description:
       - MYOB licence types the user holds, e.g. C(Full User (Full API)). Compared as a set,
         following O(roles_mode). A user needs one to sign in on MYOB.
+      - Set only on MYOB sites. It makes the module use the MYOB edition of the User endpoint
+        (C(UserAdminMyob/1.0.0), see M(ocerra.acumatica.erp_endpoint)), the only one that maps
+        licence types. Unset, the core endpoint is used and licence types are left alone.
     type: list
     elements: str
   password:
@@ -296,7 +299,8 @@ def main():
         if unmet:
             module.fail_json(msg=f"The password given for '{module.params['login']}' {describe(unmet)}. "
                                  "Nothing was sent to the site.", error_kind="password_policy")
-    client = AcumaticaClient.from_module(module, poll_timeout=module.params["publish_timeout"])
+    client = AcumaticaClient.from_module(module, poll_timeout=module.params["publish_timeout"],
+                                         myob=module.params["licence_types"] is not None)
     run(module, lambda m: manage_user(client, m.params, m.check_mode), client)
 
 

@@ -22,6 +22,13 @@ options:
     description: The user's login.
     type: str
     default: OcerraAPI
+  myob:
+    description:
+      - The site is MYOB Acumatica (MYOB Advanced), so read through the MYOB edition of the User
+        endpoint (C(UserAdminMyob/1.0.0)), which also maps the user's licence types. With false,
+        RV(user.licence_types) is null (not read).
+    type: bool
+    default: false
 seealso:
   - module: ocerra.acumatica.erp_user
 """
@@ -63,7 +70,7 @@ user:
     locked: {description: Locked out after failed sign-ins., type: bool}
     enabled: {description: Enabled (IsApproved)., type: bool}
     roles: {description: Roles held, sorted., type: list, elements: str}
-    licence_types: {description: MYOB licence types held, sorted., type: list, elements: str}
+    licence_types: {description: "MYOB licence types held, sorted; null unless O(myob=true).", type: list, elements: str}
     password_never_expires: {description: Password Never Expires., type: bool}
     force_password_change: {description: Force User to Change Password on Next Login., type: bool}
     allowed_sessions: {description: Maximum concurrent logins., type: int}
@@ -83,9 +90,9 @@ from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import
 
 def main():
     spec = acumatica_connection_spec()
-    spec.update(login=dict(type="str", default="OcerraAPI"))
+    spec.update(login=dict(type="str", default="OcerraAPI"), myob=dict(type="bool", default=False))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    client = AcumaticaClient.from_module(module)
+    client = AcumaticaClient.from_module(module, myob=module.params["myob"])
     run(module, lambda m: {"changed": False, "user": view(client.get_user(m.params["login"]))}, client)
 
 

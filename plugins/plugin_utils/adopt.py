@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import AcumaticaClient
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.endpoint import CORE, MYOB
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.errors import EndpointNotPublished
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user import view
 from ansible_collections.ocerra.acumatica.plugins.module_utils.base_url import is_loopback, problem
@@ -107,9 +108,15 @@ def read_user(site, admin, timeout=30):
     cannot be read."""
     client = AcumaticaClient(site.url, site.tenant, admin["user"], admin["password"],
                              validate_certs=admin.get("validate_certs", True), ca_path=admin.get("ca_path"),
-                             timeout=timeout, retry_timeout=timeout)
+                             timeout=timeout, retry_timeout=timeout, myob=True)
     try:
-        site.user = view(client.get_user(site.login))
+        try:
+            site.user = view(client.get_user(site.login))
+        except EndpointNotPublished:
+            client.edition = CORE        # no MYOB edition here: the rest of the user, without licences
+            site.user = view(client.get_user(site.login))
+            site.flag(f"its licence types were not read ({MYOB.name}, the endpoint that maps them, is not "
+                      "published here): on a MYOB site, set api_user_licence_type by hand")
     except EndpointNotPublished:
         site.flag("the toolkit's User endpoint is not published on this ERP, so its API user was not read: "
                   "run playbooks/publish_endpoint.yml for this site, then import again (or check the "

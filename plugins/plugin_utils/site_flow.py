@@ -208,7 +208,9 @@ class SiteFlow:
             # An API Login Limit right after a killed run is its session: waiting a minute for it
             # helps nobody, the message says when it frees.
             retry_timeout=min(retry_timeout, 5) if _recent(self.record.unfinished_runs) else retry_timeout,
-            check_mode=erp_check, warn=self.warn)
+            check_mode=erp_check, warn=self.warn,
+            # A site whose inventory names a licence type is MYOB: its edition maps licence types.
+            myob=bool(site.user.get("licence_types")))
         self.ocerra = None
         if mode != "publish":
             self.ocerra = OcerraClient(
@@ -543,8 +545,7 @@ class SiteFlow:
 
     def _publish(self):
         with self._step("publish", writes=not self.erp.seam.check_mode):
-            self.record.endpoint = dict(endpoint.ensure_published(self.erp, self.erp.seam.check_mode),
-                                        endpoint=f"{endpoint.ENDPOINT}/{endpoint.VERSION}")
+            self.record.endpoint = endpoint.ensure_published(self.erp, self.erp.seam.check_mode)
 
     # ---- the password store ----------------------------------------------------------------
 

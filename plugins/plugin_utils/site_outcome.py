@@ -356,27 +356,37 @@ def _observed(record):
 def _endpoint(record):
     site, result, check = record.site, record.endpoint or {}, record.check_mode
     failed = record.failed_step
+    # The core edition, then on a MYOB site the MYOB one (endpoint.ensure_published).
+    editions = [e for e in (result, result.get("myob")) if e]
     erp = {"url": site.url, "tenant": site.tenant, "login": site.login,
            "changed": bool(result.get("changed")), "password_updated": False,
            "password_change_pending": False, "actions": [], "user": {},
-           "endpoint": result.get("endpoint"), "digest": result.get("digest"),
-           "published_digest": result.get("published_digest"), "error": None}
+           "endpoint": " and ".join(str(e.get("endpoint")) for e in editions) or None,
+           "digest": result.get("digest"), "published_digest": result.get("published_digest"),
+           "error": None}
+    if result.get("myob"):
+        erp["myob"] = {k: result["myob"].get(k) for k in ("endpoint", "digest", "published_digest")}
     if failed is not None:
         erp["error"] = _why(failed)
         return entry("failed", "Publishing the User endpoint failed: %s." % erp["error"], erp, {})
-    digest = str(result.get("digest"))[:12]
-    was = str(result.get("published_digest"))[:12] if result.get("published_digest") else "none"
+
+    def listed(verb):
+        """Each edition the run changes (would change): `<endpoint> <verb> (digest D, was W)`."""
+        return " and ".join("%s %s (digest %s, was %s)" % (
+            e.get("endpoint"), verb, str(e.get("digest"))[:12],
+            str(e.get("published_digest"))[:12] if e.get("published_digest") else "none")
+            for e in editions if e.get("changed"))
+
     if result.get("changed") and not site.publish_allowed:
-        return entry("failed", "%s is not published with this release's digest %s (published: %s) and "
-                     "erp_publish_endpoint is false: install it by hand (customization/UserAdmin/README.md) "
-                     "or allow publishing." % (result.get("endpoint"), digest, was), erp, {})
+        return entry("failed", "%s, and erp_publish_endpoint is false: install it by hand "
+                     "(customization/UserAdmin/README.md) or allow publishing."
+                     % listed("is not published with this release's digest"), erp, {})
     if result.get("changed"):
         erp["actions"] = ["endpoint_published"]
-        return entry("changed", "%s%s %s (digest %s, was %s)." % (
-            PLAN if check else "", result.get("endpoint"), "would be published" if check else "published",
-            digest, was), erp, {})
-    return entry("ok", "%s already published with this release's digest %s." % (result.get("endpoint"), digest),
-                 erp, {})
+        return entry("changed", "%s%s." % (PLAN if check else "", listed("would be published" if check else "published")),
+                     erp, {})
+    return entry("ok", "%s already published with this release's digest." % " and ".join(
+        "%s (digest %s)" % (e.get("endpoint"), str(e.get("digest"))[:12]) for e in editions), erp, {})
 
 
 # ---- the run's summary --------------------------------------------------------------------------

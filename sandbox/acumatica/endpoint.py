@@ -21,6 +21,7 @@ VALUE_TYPES = {"StringValue": ("string", None), "BooleanValue": ("boolean", None
                "GuidValue": ("string", "uuid")}
 
 USER_SCREEN = "SM201010"
+LICENCE_VIEW = "LicenseTypes"           # MYOB only
 # What the fake knows of SM201010 (graph PX.SM.AccessUsers), by DAC field (§5.1, §5.2).
 USERS = {
     "UserList": {"Username": "StringValue", "FirstName": "StringValue", "LastName": "StringValue",
@@ -32,8 +33,8 @@ USERS = {
                  "FailedPasswordAttemptCount": "IntValue", "LastLoginDate": "DateTimeValue",
                  "LastPasswordChangedDate": "DateTimeValue"},
     "AllowedRoles": {"Rolename": "StringValue", "Selected": "BooleanValue"},
-    # The view behind MYOB's License Types tab is unknown (§5.2, A).
-    "LicenseTypes": {"LicenseType": "StringValue", "Selected": "BooleanValue",
+    # The view behind MYOB's License Types tab is unknown (§5.2, A); plain Acumatica has none.
+    LICENCE_VIEW: {"LicenseType": "StringValue", "Selected": "BooleanValue",
                      "Description": "StringValue", "Available": "IntValue"},
 }
 USER_ACTIONS = {"ResetPasswordOK": ("NewPassword", "ConfirmPassword"), "UnlockLogin": (),
@@ -151,6 +152,12 @@ def _check_user_entity(entity: Entity, endpoint: Endpoint):
         for p in action.parameters.values():
             if p.source not in allowed:
                 raise ProjectError(f"User.{action.name}: unknown parameter '{p.source}'.")
+
+
+def maps_licences(definition: Endpoint) -> bool:
+    """Whether the endpoint maps MYOB's licence view of SM201010."""
+    return any(f.view == LICENCE_VIEW for e in definition.entities.values() if e.screen == USER_SCREEN
+               for f in e.fields.values())
 
 
 def parse_endpoints(xml: bytes) -> Project:

@@ -19,11 +19,11 @@ from sandbox.log import RequestLog
 from . import security, state, swagger, texts
 from . import switches as sw
 from .customization import CustomizationApi
-from .endpoint import DEFAULT, USER_SCREEN
+from .endpoint import DEFAULT, USER_SCREEN, maps_licences
 from .errors import (AcumaticaError, BadRequest, Forbidden, LengthRequired, LoginLimit,
                      NoEntity, NotFound, NotLoggedIn, SignInFailed, Throttled, http_error)
-from .query import matches, parse
-from .users import Users, state_code
+from .query import parse
+from .users import CUSTOM_FIELDS, Users, allowed_sessions, state_code
 
 BUILD = {"acumaticaBuildVersion": "24.200.0123", "databaseVersion": "24.200.0123"}
 SITE_COUNTERS = ("requests", "signins", "signouts", "failed_signins", "writes",
@@ -115,7 +115,7 @@ class AcumaticaModel:
 
     def install_user_endpoint(self, instance, tenant) -> None:
         with self._lock:
-            state.install_user_endpoint(self._tenant(instance, tenant))
+            state.install_user_endpoint(self._tenant(instance, tenant), self._instances[instance].flavour)
 
     def _tenant(self, instance, tenant):
         inst = self._instances.get(instance)
@@ -244,11 +244,12 @@ class AcumaticaModel:
     def _max_api_users(self, inst):
         return inst.max_api_users or self._switches["max_api_users"]
 
+    def _sessions_default(self, inst):
+        """AllowedSessions when neither the user nor its type sets one: PXDefault(3), MYOB 1."""
+        return self._switches["allowed_sessions_default"] or (1 if inst.flavour == "myob" else 3)
+
     def _user_cap(self, inst, tenant, user):
-        user_type = tenant.user_types.get(user.user_type)
-        return (user.allowed_sessions or (user_type and user_type.max_sessions) or
-                self._switches["allowed_sessions_default"] or
-                (1 if inst.flavour == "myob" else 3))
+        return allowed_sessions(tenant, user, self._sessions_default(inst))
 
     def session(self, instance, sid, auth) -> Session:
         """The live session these cookies name, touched; or NotLoggedIn (401)."""
@@ -400,7 +401,9 @@ class AcumaticaModel:
 
     def _resolve(self, s: Session, name, version, entity_name):
         """(tenant, Users or None, entity) for an installed entity; 404 or 403 otherwise."""
-        _, tenant, user = self._context(s)
+        inst, tenant, user = self._context(s)
+        if self._metadata_broken(inst, tenant):
+            raise AcumaticaError(500, http_error(texts.BROKEN_METADATA, "System.NullReferenceException"))
         definition = tenant.endpoints().get((name, version))
         entity = definition.entities.get(entity_name) if definition else None
         if entity is None:
@@ -410,22 +413,25 @@ class AcumaticaModel:
         if state.ADMIN_ROLE not in user.roles:
             raise Forbidden("Users", USER_SCREEN)
         return tenant, Users(tenant, entity, definition, self._switches, self.clock.now(),
-                             self._online(s.instance, tenant)), entity
+                             self._online(s.instance, tenant),
+                             self._sessions_default(inst)), entity
+
+    def _metadata_broken(self, inst, tenant):
+        """A published endpoint maps a view plain Acumatica lacks (switch breaks_api): every
+        contract call of the tenant fails until it is unpublished (reference, KB)."""
+        return inst.flavour == "acumatica" and any(
+            maps_licences(e) for p in tenant.published.values() for e in p.endpoints)
 
     def get_list(self, s, name, version, entity_name, args) -> list:
         with self._lock:
             _, users, entity = self._resolve(s, name, version, entity_name)
-            q = parse(args, entity)
+            q = parse(args, entity, CUSTOM_FIELDS if users else None)
             if users is None:
                 return []
-            records = [users.record(u, expand=q.expand) for u in users.tenant.users.values()]
-            chosen = [r for r in records if matches(r, q.filters)][q.skip:]
+            chosen = users.matching(q.filter)[q.skip:]
             chosen = chosen[:q.top] if q.top is not None else chosen
-            out = []
-            for number, rec in enumerate(chosen, 1):
-                user = users.find(id_=rec["id"])
-                out.append(users.record(user, q.select, q.expand, number))
-            return out
+            return [users.record(user, q.select, q.expand, number)
+                    for number, user in enumerate(chosen, 1)]
 
     def get_one(self, s, name, version, entity_name, key, args) -> dict:
         with self._lock:
@@ -441,14 +447,15 @@ class AcumaticaModel:
             return users.record(user, q.select, q.expand)
 
     def put(self, s, name, version, entity_name, body, args, if_match=None,
-            if_none_match=None) -> dict:
+            if_none_match=None, update_only=False) -> dict:
         with self._lock:
             _, users, entity = self._resolve(s, name, version, entity_name)
-            q = parse(args, entity)
+            q = parse(args, entity, CUSTOM_FIELDS if users else None)
             if users is None:
                 raise AcumaticaError(500, http_error(
                     f"The sandbox does not store {entity_name} records."))
-            _, record = users.put(body, if_match, if_none_match, q.select, q.expand)
+            _, record = users.put(body, if_match, if_none_match, q.select, q.expand, q.filter,
+                                  update_only)
             return record
 
     def delete(self, s, name, version, entity_name, key) -> None:
@@ -504,7 +511,8 @@ class AcumaticaModel:
             running = pub is not None and not pub["result"]
             answer = CustomizationApi(inst, tenant, self._switches, self.clock.now()).call(method, body)
             # A publication that updated the website recycled the application on its way.
-            updated = running and pub["result"] is not None and pub["outcome"] == "ok" and not pub["validate_only"]
+            updated = (running and pub["result"] is not None and pub["outcome"] == "ok" and
+                       not pub["result"].get("isFailed") and not pub["validate_only"])
             if updated and self._switches["publish_ends_sessions"]:
                 self._recycle(inst)
             return answer

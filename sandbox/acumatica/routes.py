@@ -6,6 +6,7 @@ from flask import Flask, Response, g, jsonify, request
 
 from sandbox.http import control_route, install_common
 from .customization import READ_ONLY_METHODS
+from . import texts
 from .errors import AcumaticaError, NotLoggedIn
 
 SESSION_COOKIE, AUTH_COOKIE = "ASP.NET_SessionId", ".ASPXAUTH"
@@ -47,6 +48,13 @@ def create_app(model) -> Flask:
         if error.site:
             g.site, g.user = error.site, error.user
         return _render(error)
+
+    @app.errorhandler(405)
+    def _no_verb(error):
+        # ASP.NET Web API behind IIS: JSON, with the verbs the resource has in Allow.
+        allow = ", ".join(sorted(getattr(error, "valid_methods", None) or ()))
+        return Response(json.dumps({"message": texts.NO_VERB.format(request.method)}), 405,
+                        {"Allow": allow} if allow else {}, mimetype="application/json")
 
     def session(instance):
         s = model.session(instance, request.cookies.get(SESSION_COOKIE),
@@ -113,6 +121,12 @@ def create_app(model) -> Flask:
         return jsonify(model.put(session(instance), endpoint, version, entity, body(),
                                  request.args, request.headers.get("If-Match"),
                                  request.headers.get("If-None-Match")))
+
+    @app.patch(ENTITY)
+    def patch(instance, endpoint, version, entity):
+        # PATCH updates the fields given of a record that exists (never inserts).
+        return jsonify(model.put(session(instance), endpoint, version, entity, body(),
+                                 request.args, update_only=True))
 
     @app.get(ENTITY + "/<path:key>")
     def get_one(instance, endpoint, version, entity, key):

@@ -15,9 +15,10 @@ ADMIN_ROLE = "Administrator"       # opens SM201010 (Users)
 CUSTOMIZER_ROLE = "Customizer"     # opens the Customization API (§10)
 LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parents[2]
-TOOLKIT_PROJECT = REPO / "customization" / "UserAdmin" / "project.xml"
-BUILTIN_PROJECT = Path(__file__).with_name("useradmin_project.xml")
-SEEDED_PROJECT_NAME = "OcerraUserAdmin"   # the toolkit's project name, so it finds it installed
+# The toolkit's projects by name (so that it finds them installed) and their rendered copies:
+# the core one everywhere, the MYOB edition (licence types) on MYOB instances only.
+TOOLKIT_PROJECTS = {"OcerraUserAdmin": REPO / "customization" / "UserAdmin" / "project.xml"}
+TOOLKIT_MYOB_PROJECTS = {"OcerraUserAdminMyob": REPO / "customization" / "UserAdminMyob" / "project.xml"}
 
 
 @dataclass
@@ -183,7 +184,7 @@ def apply_user_fields(tenant: Tenant, user: User, raw: dict, now) -> None:
         user.password_changed, user.password_never_expires = LONG_AGO, False
 
 
-def _tenant(raw, default_installed, now) -> Tenant:
+def _tenant(raw, default_installed, flavour, now) -> Tenant:
     raw = _take(raw, "tenant", {"name", "security", "user_types", "licence_types",
                                 "user_endpoint_installed", "users"})
     tenant = Tenant(raw["name"], security.Security(**(raw.get("security") or {})),
@@ -203,19 +204,19 @@ def _tenant(raw, default_installed, now) -> Tenant:
         if lt.seats is not None and tenant.seats_used(name) > lt.seats:
             raise ValueError(f"tenant {tenant.name}: licence type {name!r} over-allocated")
     if raw.get("user_endpoint_installed", default_installed):
-        install_user_endpoint(tenant)
+        install_user_endpoint(tenant, flavour)
     return tenant
 
 
-def install_user_endpoint(tenant: Tenant) -> None:
-    """As if the toolkit's project had been imported and published here."""
-    path = TOOLKIT_PROJECT if TOOLKIT_PROJECT.exists() else BUILTIN_PROJECT
-    xml = path.read_bytes()
-    parsed = endpoint.parse_endpoints(xml)
-    project = Project(SEEDED_PROJECT_NAME, parsed.description, 0, endpoint.package(xml),
-                      parsed.endpoints)
-    tenant.projects[project.name] = project
-    tenant.published[project.name] = project
+def install_user_endpoint(tenant: Tenant, flavour: str) -> None:
+    """As if the toolkit's projects for this flavour had been imported and published here."""
+    projects = {**TOOLKIT_PROJECTS, **(TOOLKIT_MYOB_PROJECTS if flavour == "myob" else {})}
+    for name, path in projects.items():
+        xml = path.read_bytes()
+        parsed = endpoint.parse_endpoints(xml)
+        project = Project(name, parsed.description, 0, endpoint.package(xml), parsed.endpoints)
+        tenant.projects[project.name] = project
+        tenant.published[project.name] = project
 
 
 def instance_from_seed(raw, switches, now) -> Instance:
@@ -225,7 +226,7 @@ def instance_from_seed(raw, switches, now) -> Instance:
     flavour = raw.get("flavour", switches["flavour"])
     if flavour not in ("myob", "acumatica"):
         raise ValueError(f"instance {raw.get('name')}: flavour must be myob or acumatica")
-    tenants = [_tenant(t, switches["user_endpoint_installed"], now)
+    tenants = [_tenant(t, switches["user_endpoint_installed"], flavour, now)
                for t in raw.get("tenants") or []]
     return Instance(raw["name"], flavour, licence.get("max_api_users"),
                     licence.get("max_concurrent_requests"), licence.get("max_requests_per_minute"),

@@ -24,10 +24,13 @@ DEFAULTS = {
     "user_endpoint_installed": False,         # tenants whose seed does not say
     "publish_ends_sessions": True,            # a publish recycles the application: the
                                               # instance's API sessions are gone at its end
+    "licence_view_on_acumatica": "publish_fails",  # an endpoint mapping MYOB's licence view on
+                                              # plain Acumatica: its publish fails, or it publishes
+                                              # and the tenant's contract API fails (breaks_api)
     "customization": {"publish_polls": 3, "publish_outcome": "ok", "restart_drops": 0},
 }
 
-_CHOICES = {
+CHOICES = {
     "flavour": ("myob", "acumatica"),
     "signin_failure_status": (500, 401, 400),
     "login_limit_response": ("json500", "json429", "redirect302", "redirect302_message", "iis429"),
@@ -38,8 +41,9 @@ _CHOICES = {
     "action_mode": (204, 202),
     "throttle_response": ("text429", "json429"),
     "publish_outcome": ("ok", "failed", "inband_error", "lock_conflict"),
+    "licence_view_on_acumatica": ("publish_fails", "breaks_api"),
 }
-_BOOLS = {"logout_requires_content_length", "roles_membership_durable", "user_endpoint_installed",
+BOOLS = {"logout_requires_content_length", "roles_membership_durable", "user_endpoint_installed",
           "publish_ends_sessions"}
 _COUNTS = {"max_api_users": 1, "session_idle_timeout_s": 1, "action_polls": 0,
            "publish_polls": 1, "restart_drops": 0}
@@ -47,10 +51,10 @@ _OPTIONAL_COUNTS = {"allowed_sessions_default": 1, "retry_after": 0}
 
 
 def _check(name, value):
-    if name in _CHOICES:
-        ok = value in _CHOICES[name] and type(value) is type(_CHOICES[name][0])
-        expected = list(_CHOICES[name])
-    elif name in _BOOLS:
+    if name in CHOICES:
+        ok = value in CHOICES[name] and type(value) is type(CHOICES[name][0])
+        expected = list(CHOICES[name])
+    elif name in BOOLS:
         ok, expected = isinstance(value, bool), "true or false"
     elif name in _COUNTS or name in _OPTIONAL_COUNTS:
         minimum = _COUNTS.get(name, _OPTIONAL_COUNTS.get(name))

@@ -30,6 +30,7 @@ INSUFFICIENT_RIGHTS = "You have insufficient rights to access the {0} ({1}) form
 NO_ENTITY = "No entity satisfies the condition."                                        # 3P
 KEY_NOT_FOUND = "The given key '{0}' was not present in the dictionary."                # 3P (.NET)
 NO_RESOURCE = "No HTTP resource was found that matches the request URI '{0}'."          # A (Web API)
+NO_VERB = "The requested resource does not support http method '{0}'."                   # A (Web API)
 BAD_QUERY = "The query specified in the URI is not valid. {0}"                          # A (OData)
 DATE_FILTER = "Filtering on the date field '{0}' is not supported."                     # A (3P: a 500)
 RECORD_ERRORS = "{0}  'Users' record raised at least one error. Please review the errors."  # 3P
@@ -76,6 +77,10 @@ PUBLISH_LOCKED = "Another publication is in progress. Try again when it has fini
 PUBLISH_FAILED = "Publishing failed: the website could not be updated."                  # A
 PUBLISH_INBAND = "Validation of the customization project finished with errors."         # A
 NO_PUBLICATION = "No publication is in progress."                                        # A
+# An endpoint mapping MYOB's License Types view on plain Acumatica, which has no such view
+# (reference, Fidelity second pass: the publish fails, or the tenant's contract API breaks).
+NO_SUCH_VIEW = "The view {0} of the screen {1} cannot be found in the graph PX.SM.AccessUsers."  # A
+BROKEN_METADATA = "Object reference not set to an instance of an object."                 # A (.NET)
 
 STATE_LABELS = {"A": "Active", "O": "Online", "D": "Disabled", "L": "Temporarily Locked",
                 "P": "Pending Activation"}                                               # C

@@ -7,9 +7,10 @@ from dataclasses import replace
 from functools import partial
 
 from . import security, texts
-from .endpoint import VALUE_TYPES
+from .endpoint import USERS, VALUE_TYPES
 from .errors import (ActionFailed, BadRequest, EntityHasErrors, KeyNotFound, NoEntity,
                      PreconditionFailed)
+from .query import evaluate
 from .state import User
 
 LABELS = {"Username": "Login", "Email": "Email", "Password": "Password",
@@ -17,6 +18,9 @@ LABELS = {"Username": "Login", "Email": "Email", "Password": "Password",
 ROW_KEYS = {"id", "rowNumber", "note", "custom", "_links", "delete"}
 RECORD_KEYS = ROW_KEYS | {"error"}
 _PY_TYPES = {"string": str, "boolean": bool, "integer": int, "number": (int, float)}
+# What cf.Type(f='View.Field') may name in a $filter: every field of the screen's main view,
+# mapped or not (the password is never readable).
+CUSTOM_FIELDS = {"UserList": {k: v for k, v in USERS["UserList"].items() if k != "Password"}}
 
 
 def _iso(when):
@@ -34,6 +38,13 @@ def state_code(user, sec, now, online) -> str:
     return "O" if user.username.casefold() in online else "A"
 
 
+def allowed_sessions(tenant, user, default) -> int:
+    """The user's concurrent-session cap as the Users form shows it: the user's own, else
+    its type's, else the instance's default."""
+    user_type = tenant.user_types.get(user.user_type)
+    return user.allowed_sessions or (user_type and user_type.max_sessions) or default
+
+
 def _row_id(user, kind, name):
     return str(uuid.uuid5(uuid.UUID(user.id), f"{kind}:{name}"))
 
@@ -41,9 +52,11 @@ def _row_id(user, kind, name):
 class Users:
     """One request's view of a tenant's users through `entity` (an SM201010 entity)."""
 
-    def __init__(self, tenant, entity, endpoint, switches, now, online=frozenset()):
+    def __init__(self, tenant, entity, endpoint, switches, now, online=frozenset(),
+                 sessions_default=3):
         self.tenant, self.entity, self.endpoint = tenant, entity, endpoint
         self.switches, self.now, self.online = switches, now, online
+        self.sessions_default = sessions_default
         self.sec = tenant.security
 
     # ---- reading ----------------------------------------------------------------------------
@@ -56,7 +69,7 @@ class Users:
                 "IsApproved": user.is_approved, "GeneratePassword": False,
                 "PasswordNeverExpires": user.password_never_expires,
                 "PasswordChangeOnNextLogin": user.force_change,
-                "AllowedSessions": user.allowed_sessions,
+                "AllowedSessions": allowed_sessions(self.tenant, user, self.sessions_default),
                 "LockedOutDate": _iso(user.locked_out_date),
                 "FailedPasswordAttemptCount": user.failed_count,
                 "LastLoginDate": _iso(user.last_login),
@@ -93,6 +106,14 @@ class Users:
                 rec[name] = {"value": self.value(user, f.source)}
         rec["custom"] = {}
         return rec
+
+    def matching(self, expr):
+        """The tenant's users that satisfy a parsed $filter (None: all), in key order."""
+        def value_of(user, ref):
+            source = ref.dac or self.entity.fields[ref.name].source
+            return self.value(user, source)
+        return [u for u in self.tenant.users.values()
+                if evaluate(expr, lambda ref, u=u: value_of(u, ref))]
 
     def find(self, key=None, id_=None):
         if id_ is not None:
@@ -140,14 +161,21 @@ class Users:
             given[f.source] = value
         return given
 
-    def put(self, body, if_match=None, if_none_match=None, select=None, expand=()):
-        """Upsert by `id` or key (§7); returns (user, record). Nothing changes on an error."""
+    def put(self, body, if_match=None, if_none_match=None, select=None, expand=(), where=None,
+            update_only=False):
+        """Upsert by `id` or key, or update the record a $filter (`where`) selects (§7);
+        returns (user, record). Nothing changes on an error."""
         if not isinstance(body, dict):
             raise BadRequest("The request body must be a JSON object.")
         given = self._scalars(body)
         key = given.get("Username")
-        existing = self.find(id_=body["id"]) if body.get("id") else self.find(key=key)
-        if body.get("id") and existing is None:
+        if where is not None:
+            existing = next(iter(self.matching(where)), None)
+            if existing is None:
+                raise NoEntity()     # assumed: a filter that selects nothing inserts nothing
+        else:
+            existing = self.find(id_=body["id"]) if body.get("id") else self.find(key=key)
+        if (body.get("id") or update_only) and existing is None:
             raise NoEntity()
         if if_none_match == "*" and existing is not None:
             raise PreconditionFailed(texts.PRECONDITION_EXISTS)
@@ -170,9 +198,9 @@ class Users:
         if existing is not None:
             del self.tenant.users[existing.username.casefold()]
         self.tenant.users[stored.username.casefold()] = stored
+        # Contract v4 answers with the fields sent; detail rows only when in $expand.
         sent = {n for n in body if n in self.entity.fields} | {self.entity.contract("Username")}
-        shown = set(expand) | {n for n in sent if n and self.entity.fields[n].detail}
-        return stored, self.record(user, select, shown, only=None if select else sent)
+        return stored, self.record(user, select, set(expand), only=None if select else sent)
 
     def _type_forces_change(self, given):
         user_type = self.tenant.user_types.get(given.get("LoginTypeID"))

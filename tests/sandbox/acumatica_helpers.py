@@ -104,9 +104,10 @@ def project_b64(xml=None) -> str:
 class Client:
     """A plain requests session on one site: cookies kept in the session's jar."""
 
-    def __init__(self, sandbox, instance="acme"):
+    def __init__(self, sandbox, instance="acme", endpoint="UserAdmin"):
         self.base = f"{sandbox.acumatica_url}/{instance}"
         self.http = requests.Session()
+        self.user_path = f"entity/{endpoint}/1.0.0/User"     # UserAdminMyob maps licence types
 
     def login(self, name="admin", password=ADMIN_PW, tenant="Company", **extra):
         body = {"name": name, "password": password, "tenant": tenant, **extra}
@@ -129,22 +130,22 @@ class Client:
         return self.http.post(self.url(path), json=body, timeout=10, **kw)
 
     def users(self, path="", **kw):
-        return self.get(f"entity/UserAdmin/1.0.0/User{path}", **kw)
+        return self.get(f"{self.user_path}{path}", **kw)
 
     def put_user(self, body, **kw):
-        return self.put("entity/UserAdmin/1.0.0/User", body, **kw)
+        return self.put(self.user_path, body, **kw)
 
     def action(self, name, username, **params):
         body = {"entity": {"Username": {"value": username}},
                 "parameters": {k: {"value": v} for k, v in params.items()}}
-        return self.post(f"entity/UserAdmin/1.0.0/User/{name}", body)
+        return self.post(f"{self.user_path}/{name}", body)
 
     def customization(self, method, body=None):
         return self.post(f"CustomizationApi/{method}", body or {})
 
 
-def admin(sandbox, **login):
-    client = Client(sandbox)
+def admin(sandbox, endpoint="UserAdmin", **login):
+    client = Client(sandbox, endpoint=endpoint)
     answer = client.login(**login)
     assert answer.status_code == 204, answer.text
     return client

@@ -278,26 +278,51 @@ def _refs(node):
     return set()
 
 
-def test_seeded_installation(sandbox):
-    sandbox.reset(seed=site_seed(installed=True))
+@pytest.mark.parametrize("flavour,projects", [
+    ("myob", {"OcerraUserAdmin": "UserAdmin", "OcerraUserAdminMyob": "UserAdminMyob"}),
+    ("acumatica", {"OcerraUserAdmin": "UserAdmin"})])
+def test_seeded_installation_is_the_toolkit_s_projects_for_the_flavour(sandbox, flavour, projects):
+    sandbox.reset(seed=site_seed(installed=True, flavour=flavour))
     client = admin(sandbox)
-    assert client.users("/OcerraAPI").status_code == 200
     published = client.customization("getPublished").json()
-    assert published["projects"] == [{"name": state.SEEDED_PROJECT_NAME}]
-    source = state.TOOLKIT_PROJECT if state.TOOLKIT_PROJECT.exists() else state.BUILTIN_PROJECT
-    content = client.customization("getProject", {"projectName": state.SEEDED_PROJECT_NAME})
-    package = zipfile.ZipFile(io.BytesIO(base64.b64decode(content.json()["projectContentBase64"])))
-    assert ET.fromstring(package.read("project.xml")).get("description") == \
-        ET.fromstring(source.read_bytes()).get("description")
+    assert published["projects"] == [{"name": n} for n in projects]
+    for name, folder in projects.items():
+        assert client.get(f"entity/{folder}/1.0.0/User/OcerraAPI").status_code == 200
+        content = client.customization("getProject", {"projectName": name})
+        package = zipfile.ZipFile(io.BytesIO(base64.b64decode(content.json()["projectContentBase64"])))
+        source = state.REPO / "customization" / folder / "project.xml"
+        assert ET.fromstring(package.read("project.xml")).get("description") == \
+            ET.fromstring(source.read_bytes()).get("description")
 
 
-def test_builtin_project_parses_with_every_user_field():
-    from sandbox.acumatica.endpoint import parse_endpoints
-    parsed = parse_endpoints(state.BUILTIN_PROJECT.read_bytes())
-    entity = parsed.endpoints[0].entities["User"]
-    assert set(entity.fields) == {n for n, _ in USER_FIELDS} | {"Roles", "LicenseTypes"}
-    assert set(entity.actions) == {"ResetPasswordOK", "UnlockLogin", "EnableLogin",
-                                   "DisableLogin"}
+def test_plain_acumatica_fails_to_publish_an_endpoint_mapping_licence_types(sandbox):
+    sandbox.reset(seed=site_seed(flavour="acumatica"))
+    client = admin(sandbox)
+    assert errors(do_import(client)) == []            # the tests' project maps LicenseTypes
+    result = publish(client)
+    assert result["isFailed"] is True
+    assert [e["message"] for e in errors_in(result)] == [
+        "The view LicenseTypes of the screen SM201010 cannot be found in the graph PX.SM.AccessUsers."]
+    assert ("UserAdmin", "1.0.0") not in endpoints(client)
+    assert client.get("entity/Default/24.200.001/Vendor").status_code == 200    # nothing broken
+
+
+def test_plain_acumatica_with_breaks_api_publishes_it_and_every_contract_call_fails(sandbox):
+    sandbox.reset(seed=site_seed(flavour="acumatica", installed=True,
+                                 switches={"licence_view_on_acumatica": "breaks_api"}))
+    client = admin(sandbox)
+    assert client.users("/OcerraAPI").status_code == 200        # the core edition: fine
+    assert errors(do_import(client, name="WithLicences", xml=project_xml(endpoint="Licences"))) == []
+    assert publish(client, "WithLicences")["isFailed"] is False
+    for path in ("entity/UserAdmin/1.0.0/User/OcerraAPI", "entity/Default/24.200.001/Vendor"):
+        broken = client.get(path)
+        assert broken.status_code == 500
+        assert broken.json()["exceptionType"] == "System.NullReferenceException"
+    assert ("Licences", "1.0.0") in endpoints(client)             # GET /entity still lists
+    # Taken back (the other projects republished on their own): the tenant answers again.
+    kept = publish(client, "OcerraUserAdmin", isMergeWithExistingPackages=False)
+    assert kept["isFailed"] is False
+    assert client.users("/OcerraAPI").status_code == 200
 
 
 def test_a_publish_recycles_the_application_and_ends_every_session_of_the_instance(sandbox):

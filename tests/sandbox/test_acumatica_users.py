@@ -89,14 +89,86 @@ def test_unknown_names_are_key_not_found(sandbox, params):
     assert answer.json()["exceptionType"] == "System.Collections.Generic.KeyNotFoundException"
 
 
-def test_filter_on_a_date_is_500_and_bad_syntax_400(sandbox):
+def test_filter_on_a_date_needs_a_typed_literal(sandbox):
     client = admin(sandbox)
-    assert client.users(params={"$filter": "LastLoginDate eq null"}).status_code == 500
-    assert client.users(params={"$filter": "substringof('a', Username)"}).status_code == 400
+    untyped = client.users(params={"$filter": "LastLoginDate eq null"})
+    assert untyped.status_code == 500
+    assert untyped.json()["exceptionMessage"] == "Filtering on the date field 'LastLoginDate' is not supported."
+    assert client.users(params={"$filter": "LastLoginDate gt '2020-01-01'"}).status_code == 500
+    since = client.users(params={"$filter": "LastLoginDate gt datetimeoffset'2000-01-01T00:00:00Z'"})
+    assert names(since) == ["admin"]              # the only user signed in so far
+    before = client.users(params={"$filter": "not (LastLoginDate ge datetime'2000-01-01T00:00:00')"})
+    assert "admin" not in names(before)
+
+
+def names(answer):
+    assert answer.status_code == 200, answer.text
+    return [r["Username"]["value"] for r in answer.json()]
+
+
+@pytest.mark.parametrize("expr,expected", [
+    ("Username eq 'OcerraAPI' or Username eq 'admin'", ["admin", "OcerraAPI"]),
+    ("not (Username eq 'admin') and IsApproved eq true", ["OcerraAPI", "Locked", "Empty"]),
+    ("(Username eq 'admin' or Username eq 'Locked') and IsApproved eq true", ["admin", "Locked"]),
+    ("startswith(Username, 'ocer')", ["OcerraAPI"]),
+    ("endswith(Username,'API') eq true", ["OcerraAPI"]),
+    ("substringof('ock', Username)", ["Locked"]),
+    ("AllowedSessions ge 2 and AllowedSessions lt 6", ["admin"]),
+    ("FailedPasswordAttemptCount gt 0", ["Locked"]),
+    ("Username gt 'M'", ["OcerraAPI"]),
+    ("cf.String(f='UserList.Email') eq 'ocerraapi@example.com'", ["OcerraAPI"]),
+    ("cf.Boolean(f='UserList.PasswordNeverExpires') eq true and Username ne 'Empty'",
+     ["admin", "OcerraAPI", "Locked"]),
+    ("cf.Boolean(f='UserList.PasswordNeverExpires') eq false", []),
+    ("Username eq 'it''s'", []),
+])
+def test_filter_dialect(sandbox, expr, expected):
+    client = admin(sandbox)
+    assert sorted(names(client.users(params={"$filter": expr}))) == sorted(expected)
+
+
+def test_typed_literals_are_checked(sandbox):
+    client = admin(sandbox)
+    some_guid = "9f2a0a2e-5c43-4f7e-9a52-2f0c1b1d6c11"
+    assert names(client.users(params={"$filter": f"Username eq guid'{some_guid}'"})) == []
+    for bad in ("Username eq guid'not-a-guid'", "LastLoginDate gt datetimeoffset'yesterday'",
+                "LastLoginDate gt date'2024-13-01'"):
+        assert client.users(params={"$filter": bad}).status_code == 400, bad
+
+
+@pytest.mark.parametrize("expr", [
+    "Username eq", "Username like 'a'", "Username eq 'a' xor true", "tolower(Username) eq 'a'",
+    "(Username eq 'a'", "Username in ('a')", "Username eq 'a')", "cf.Text(f='UserList.Email') eq 'a'",
+    "Username add 1", "Username eq 'a' #", "(" * 60 + "true" + ")" * 60])
+def test_filter_outside_the_dialect_is_400(sandbox, expr):
+    answer = admin(sandbox).users(params={"$filter": expr})
+    assert answer.status_code == 400, expr
+    assert answer.json()["exceptionMessage"].startswith("The query specified in the URI is not valid.")
+
+
+@pytest.mark.parametrize("expr", ["Roles eq 'x'", "Username/Nope eq 'x'",
+                                  "cf.String(f='UserList.Nope') eq 'x'",
+                                  "cf.String(f='UserList.Password') eq 'x'"])
+def test_filter_on_what_the_endpoint_lacks_is_key_not_found(sandbox, expr):
+    answer = admin(sandbox).users(params={"$filter": expr})
+    assert answer.status_code == 500
+    assert answer.json()["exceptionType"] == "System.Collections.Generic.KeyNotFoundException"
+
+
+def test_put_by_filter_updates_the_record_it_selects(sandbox):
+    client = admin(sandbox)
+    answer = client.put_user(wrap(FirstName="Filtered"),
+                             params={"$filter": "Username eq 'ocerraapi'"})
+    assert answer.status_code == 200, answer.text
+    assert record(client, "OcerraAPI")["FirstName"] == {"value": "Filtered"}
+    none = client.put_user(wrap(FirstName="x"), params={"$filter": "Username eq 'nobody'"})
+    assert none.status_code == 500
+    assert none.json()["exceptionMessage"] == "No entity satisfies the condition."
+    assert len(client.users().json()) == 4       # nothing inserted
 
 
 def test_expand_details(sandbox):
-    rec = record(admin(sandbox), "OcerraAPI", **{"$expand": "Roles,LicenseTypes"})
+    rec = record(admin(sandbox, "UserAdminMyob"), "OcerraAPI", **{"$expand": "Roles,LicenseTypes"})
     roles = {r["Rolename"]["value"]: r["Selected"]["value"] for r in rec["Roles"]}
     assert roles == {"AP Clerk": True, "AR Clerk": False}    # every role its type allows
     assert all(str(uuid.UUID(r["id"])) == r["id"] for r in rec["Roles"])
@@ -117,9 +189,9 @@ def test_user_form_needs_the_administrator_role(sandbox):
 
 
 def test_insert_with_given_password(sandbox):
-    client = admin(sandbox)
-    answer = client.put_user({**new_user(), "LicenseTypes": [wrap(LicenseType=FULL,
-                                                                  Selected=True)]})
+    client = admin(sandbox, "UserAdminMyob")
+    answer = client.put_user({**new_user(), "LicenseTypes": [wrap(LicenseType=FULL, Selected=True)]},
+                             params={"$expand": "LicenseTypes"})
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["Username"] == {"value": "NewApi"} and "Password" not in body
@@ -128,7 +200,7 @@ def test_insert_with_given_password(sandbox):
 
 
 def test_insert_generates_a_password_by_default(sandbox):
-    client = admin(sandbox)
+    client = admin(sandbox, "UserAdminMyob")
     body = new_user()
     del body["GeneratePassword"]
     answer = client.put_user({**body, "LicenseTypes": [wrap(LicenseType=FULL, Selected=True)]})
@@ -233,6 +305,8 @@ def test_roles_are_set_through_existing_rows(sandbox):
                       wrap(Rolename="AP Clerk", Selected=False)]}
     answer = client.put_user(body)
     assert answer.status_code == 200
+    assert "Roles" not in answer.json()      # detail rows only when expanded (contract v4)
+    answer = client.put_user(body, params={"$expand": "Roles"})
     shown = {r["Rolename"]["value"]: r["Selected"]["value"] for r in answer.json()["Roles"]}
     assert shown == {"AP Clerk": False, "AR Clerk": True}
     rec = record(client, "OcerraAPI", **{"$expand": "Roles"})
@@ -258,7 +332,8 @@ def test_roles_membership_not_durable_switch(sandbox):
     sandbox.erp.set_switches({"roles_membership_durable": False})
     client = admin(sandbox)
     answer = client.put_user({**wrap(Username="OcerraAPI"),
-                              "Roles": [wrap(Rolename="AR Clerk", Selected=True)]})
+                              "Roles": [wrap(Rolename="AR Clerk", Selected=True)]},
+                             params={"$expand": "Roles"})
     assert answer.status_code == 200
     assert any(r["Rolename"]["value"] == "AR Clerk" and r["Selected"]["value"]
                for r in answer.json()["Roles"])
@@ -267,10 +342,10 @@ def test_roles_membership_not_durable_switch(sandbox):
 
 
 def test_licence_seats_are_counted(sandbox):
-    client = admin(sandbox)
+    client = admin(sandbox, "UserAdminMyob")
     take = {**wrap(Username="OcerraAPI"), "LicenseTypes": [wrap(LicenseType=LIMITED,
                                                                 Selected=True)]}
-    answer = client.put_user(take)
+    answer = client.put_user(take, params={"$expand": "LicenseTypes"})
     assert answer.status_code == 200
     row = next(r for r in answer.json()["LicenseTypes"] if r["LicenseType"]["value"] == LIMITED)
     assert row["Available"] == {"value": 0}
@@ -287,7 +362,7 @@ def test_licence_seats_are_counted(sandbox):
 
 
 def test_unknown_licence_type_is_422(sandbox):
-    answer = admin(sandbox).put_user({**wrap(Username="OcerraAPI"), "LicenseTypes": [
+    answer = admin(sandbox, "UserAdminMyob").put_user({**wrap(Username="OcerraAPI"), "LicenseTypes": [
         wrap(LicenseType="Gold", Selected=True)]})
     assert answer.status_code == 422
     assert answer.json()["LicenseTypes"][0]["LicenseType"]["error"] == \
@@ -356,3 +431,39 @@ def test_default_roles_must_be_among_the_type_s_roles(sandbox):
     seed["acumatica"]["instances"][0]["tenants"][0]["user_types"][1]["default_roles"] = ["Administrator"]
     with pytest.raises(Exception, match="default_roles must be among its roles"):
         sandbox.reset(seed=seed)
+
+
+@pytest.mark.parametrize("flavour,switch,want", [("myob", None, 1), ("acumatica", None, 3),
+                                                 ("acumatica", 2, 2)])
+def test_allowed_sessions_reads_its_default(sandbox, flavour, switch, want):
+    sandbox.reset(site_seed(installed=True, flavour=flavour,
+                            switches={"allowed_sessions_default": switch}))
+    client = admin(sandbox)
+    assert record(client, "OcerraAPI")["AllowedSessions"] == {"value": want}
+    assert record(client, "admin")["AllowedSessions"] == {"value": 5}     # its type's cap
+    assert client.put_user(wrap(Username="OcerraAPI", AllowedSessions=4)).status_code == 200
+    assert record(client, "OcerraAPI")["AllowedSessions"] == {"value": 4}
+
+
+def test_patch_updates_only_what_exists(sandbox):
+    client = admin(sandbox)
+    url = client.url("entity/UserAdmin/1.0.0/User")
+    answer = client.http.patch(url, json=wrap(Username="OcerraAPI", LastName="Patched"), timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert record(client, "OcerraAPI")["LastName"] == {"value": "Patched"}
+    missing = client.http.patch(url, json=new_user(), timeout=10)
+    assert missing.status_code == 500
+    assert missing.json()["exceptionMessage"] == "No entity satisfies the condition."
+    assert len(client.users().json()) == 4
+
+
+@pytest.mark.parametrize("verb,path", [("POST", "entity/UserAdmin/1.0.0/User"),
+                                       ("DELETE", "entity/UserAdmin/1.0.0/User"),
+                                       ("PUT", "entity/auth/login"),
+                                       ("TRACE", "entity/UserAdmin/1.0.0/User")])
+def test_unknown_verbs_answer_as_web_api_does(sandbox, verb, path):
+    client = admin(sandbox)
+    answer = client.http.request(verb, client.url(path), timeout=10)
+    assert answer.status_code == 405
+    assert answer.json() == {"message": f"The requested resource does not support http method '{verb}'."}
+    assert answer.headers["Allow"]

@@ -16,12 +16,11 @@ from ..errors import RateLimited, ToolkitError, TransportError
 from ..http import HttpSeam
 from ..module_kit import check_options
 from ..secrets import Secrets
-from .endpoint import ENDPOINT, ENTITY_PATH, VERSION
+from .endpoint import CORE, MYOB
 
 SERVICE = "MYOB Acumatica"
 LOGIN = "entity/auth/login"
 LOGOUT = "entity/auth/logout"
-EXPAND = {"$expand": "Roles,LicenseTypes"}
 PROBE_OUTCOMES = {ae.INVALID, ae.LOCKED, ae.DISABLED, ae.NOT_ACTIVATED, ae.CHANGE_REQUIRED,
                   ae.LOGIN_LIMIT, ae.API_NOT_ALLOWED, ae.TENANT_NOT_ALLOWED, ae.NO_ACCESS, ae.LICENCE}
 PROBE_OK = "ok"
@@ -41,7 +40,7 @@ class AcumaticaClient:
 
     def __init__(self, url, tenant, user, password, *, branch=None, validate_certs=True, ca_path=None,
                  timeout=30, retry_timeout=60, check_mode=False, warn=None, sleep=time.sleep,
-                 poll_interval=5, poll_timeout=900):
+                 poll_interval=5, poll_timeout=900, myob=False):
         self._seam_options = dict(service=SERVICE, validate_certs=validate_certs, ca_path=ca_path,
                                   timeout=timeout, retry_timeout=retry_timeout, check_mode=check_mode,
                                   sleep=sleep)
@@ -55,6 +54,8 @@ class AcumaticaClient:
         self.site = f"{self.seam.base_url} (tenant '{tenant}')"
         self.signed_in = False
         self.probe_requests = 0
+        # The User endpoint this client reads and writes: the MYOB edition maps licence types.
+        self.edition = MYOB if myob else CORE
         self._probe_out = None      # the thread of a probe's sign-out
 
     @classmethod
@@ -240,26 +241,27 @@ class AcumaticaClient:
     # -- the User entity --------------------------------------------------------------------
 
     def _user_path(self, login, suffix=""):
-        return f"{ENTITY_PATH}/{quote(login, safe='')}{suffix}"
+        return f"{self.edition.entity_path}/{quote(login, safe='')}{suffix}"
 
     def get_user(self, login):
-        """The user record with Roles and LicenseTypes, or None when it does not exist."""
+        """The user record with its detail rows (Roles; LicenseTypes in the MYOB edition), or
+        None when it does not exist."""
         try:
-            return self.call_json("GET", self._user_path(login), params=EXPAND, safe=True,
+            return self.call_json("GET", self._user_path(login), params=self.edition.expand, safe=True,
                                   what=f"Reading user '{login}'")
         except ae.UnexpectedAnswer as exc:
             code = getattr(exc, "failure", None) and exc.failure.code
             if code == ae.NOT_FOUND:
                 return None
             if code == ae.ENDPOINT_MISSING:
-                raise ae.endpoint_missing_error(self.site, f"{ENDPOINT}/{VERSION}") from None
+                raise ae.endpoint_missing_error(self.site, self.edition.name) from None
             raise
 
     def put_user(self, record, *, create, what):
         """Create-only (If-None-Match: *) or update-only (If-Match: *) upsert of the user."""
         headers = {"If-None-Match": "*"} if create else {"If-Match": "*"}
-        return self.call_json("PUT", ENTITY_PATH, json=record, params=EXPAND, headers=headers,
-                              safe=not create, what=what)
+        return self.call_json("PUT", self.edition.entity_path, json=record, params=self.edition.expand,
+                              headers=headers, safe=not create, what=what)
 
     def delete_user(self, login):
         self.call("DELETE", self._user_path(login), expect=(200, 204), what=f"Deleting user '{login}'")
@@ -269,7 +271,7 @@ class AcumaticaClient:
         body = {"entity": {"Username": wrap(login)},
                 "parameters": {k: wrap(v) for k, v in (parameters or {}).items()}}
         what = f"Action {action} on user '{login}'"
-        response = self.call("POST", f"{ENTITY_PATH}/{action}", json=body, expect=(200, 202, 204),
+        response = self.call("POST", f"{self.edition.entity_path}/{action}", json=body, expect=(200, 202, 204),
                              what=what)
         waited, delay, location = 0.0, 0.2, None
         while response.status_code == 202:
@@ -284,6 +286,14 @@ class AcumaticaClient:
             waited, delay = waited + delay, min(delay * 2, self.poll_interval)
             response = self.call("GET", urljoin(self.seam.base_url + "/", location), expect=(200, 202, 204),
                                  safe=True, what=what)
+
+    def contract_api_problem(self, entity_path):
+        """None when the entity's schema can be read, else what went wrong (a health check)."""
+        try:
+            self.call("GET", f"{entity_path}/$adHocSchema", safe=True, what="Reading the User entity's schema")
+        except ae.ToolkitError as exc:
+            return exc.message
+        return None
 
     def endpoints(self):
         """(name, version) of every contract endpoint the tenant lists at GET /entity."""
@@ -331,14 +341,23 @@ class AcumaticaClient:
             "projectDescription": description,
             "projectContentBase64": base64.b64encode(content).decode("ascii")})
 
-    def publish(self, names):
-        """publishBegin (merged, current tenant), then poll publishEnd until done or timed out.
+    def unpublish(self, name):
+        """Take one project back: republish the tenant's other published projects on their own
+        (as the Customization Projects form does when one is unticked). Returns the log lines."""
+        others = [n for n in self.published_projects() if str(n).casefold() != name.casefold()]
+        if not others:
+            return _log_lines(self.customization("unpublishAll", {"tenantMode": "Current"}))
+        return self.publish(others, merge=False)
+
+    def publish(self, names, merge=True):
+        """publishBegin (current tenant; merged with the published projects unless `merge` is
+        false), then poll publishEnd until done or timed out.
 
         The site restarts while publishing, so dropped connections and 502/503 answers are
         part of polling; only the time limit ends it. Returns the publish log lines.
         """
         self.customization("publishBegin", {
-            "isMergeWithExistingPackages": True, "isOnlyValidation": False, "isOnlyDbUpdates": False,
+            "isMergeWithExistingPackages": merge, "isOnlyValidation": False, "isOnlyDbUpdates": False,
             "isReplayPreviouslyExecutedScripts": False, "projectNames": list(names),
             "tenantMode": "Current", "tenantLoginNames": []})
         waited = 0.0

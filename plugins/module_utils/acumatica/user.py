@@ -34,7 +34,9 @@ def view(record):
     for field in uf.FIELDS:
         if field.key is None or field.write == uf.SECRET:
             continue
-        if field.detail:
+        if field.detail and field.contract not in record:
+            user[field.key] = None        # not mapped by this edition of the endpoint: unknown
+        elif field.detail:
             user[field.key] = uf.sort_names(n for n, selected, _ in uf.rows(record, field.key) if selected)
         else:
             user[field.key] = field.read(uf.value(record, field.contract))

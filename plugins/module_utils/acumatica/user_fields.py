@@ -57,7 +57,7 @@ class Detail:
 
 class Field:
     def __init__(self, key, contract, kind, write, *, option=None, norm=None, read=None,
-                 report=False, detail=None):
+                 report=False, detail=None, myob=False):
         self.key = key              # the read view's and the option's name; None: not read
         self.contract = contract    # the contract (= DAC) field name
         self.kind = kind            # XML value type, or None for a detail collection
@@ -67,6 +67,7 @@ class Field:
         self.read = read or _same   # the site's value -> the read view's
         self.report = report        # kept in the report's view of the user
         self.detail = detail
+        self.myob = myob            # mapped only by the MYOB edition of the endpoint
 
 
 ROLE_COLUMNS = (("Rolename", STRING), ("Selected", BOOL))
@@ -96,7 +97,7 @@ FIELDS = (
     Field("roles", "Roles", None, ROWS, option=dict(type="list", elements="str"), norm=folded_set,
           report=True, detail=Detail("UserRole", "AllowedRoles", "Rolename", ROLE_COLUMNS)),
     Field("licence_types", "LicenseTypes", None, ROWS, option=dict(type="list", elements="str"),
-          norm=folded_set, report=True,
+          norm=folded_set, report=True, myob=True,
           # MYOB only; the view behind the License Types tab is assumed (reference §5.2).
           detail=Detail("UserLicenseType", "LicenseTypes", "LicenseType", LICENCE_COLUMNS)),
 )
