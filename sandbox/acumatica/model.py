@@ -25,7 +25,6 @@ from .errors import (AcumaticaError, BadRequest, Forbidden, LengthRequired, Logi
 from .query import parse
 from .users import CUSTOM_FIELDS, Users, allowed_sessions, state_code
 
-BUILD = {"acumaticaBuildVersion": "24.200.0123", "databaseVersion": "24.200.0123"}
 SITE_COUNTERS = ("requests", "signins", "signouts", "failed_signins", "writes",
                  "sessions_expired")
 USER_COUNTERS = ("signins", "signouts", "failed_signins")
@@ -387,17 +386,26 @@ class AcumaticaModel:
             else:
                 _, tenant, _ = self._context(s)
                 names = list(tenant.endpoints())
-            return {"version": dict(BUILD), "endpoints": [
+            build = self._instances[instance].build
+            return {"version": {"acumaticaBuildVersion": build, "databaseVersion": build}, "endpoints": [
                 {"name": n, "version": v, "href": f"/{instance}/entity/{n}/{v}/"} for n, v in names]}
 
-    def swagger(self, s: Session, name, version, host, scheme) -> dict:
+    def swagger(self, s: Session, name, version, root) -> dict:
+        """An endpoint's document, in the format of the instance's build; `root`: scheme://host."""
         with self._lock:
-            _, tenant, _ = self._context(s)
+            inst, tenant, _ = self._context(s)
             definition = tenant.endpoints().get((name, version))
             if definition is None:
                 raise NotFound(f"/{s.instance}/entity/{name}/{version}/swagger.json")
-            return swagger.render(definition, host, f"/{s.instance}/entity/{name}/{version}",
-                                  scheme)
+            return swagger.render(definition, root, f"/{s.instance}/entity/{name}/{version}",
+                                  swagger.openapi3(inst.build, inst.flavour))
+
+    def auth_swagger(self, instance, root) -> dict:
+        with self._lock:
+            inst = self._instances.get(instance)
+            if inst is None:
+                raise NotFound(f"/{instance}/entity/swagger.json")
+            return swagger.render_auth(root, f"/{instance}/entity", swagger.openapi3(inst.build, inst.flavour))
 
     def _resolve(self, s: Session, name, version, entity_name):
         """(tenant, Users or None, entity) for an installed entity; 404 or 403 otherwise."""
@@ -414,7 +422,8 @@ class AcumaticaModel:
             raise Forbidden("Users", USER_SCREEN)
         return tenant, Users(tenant, entity, definition, self._switches, self.clock.now(),
                              self._online(s.instance, tenant),
-                             self._sessions_default(inst)), entity
+                             self._sessions_default(inst),
+                             f"/{s.instance}/entity/{name}/{version}/{entity_name}"), entity
 
     def _metadata_broken(self, inst, tenant):
         """A published endpoint maps a view plain Acumatica lacks (switch breaks_api): every
@@ -457,6 +466,24 @@ class AcumaticaModel:
             _, record = users.put(body, if_match, if_none_match, q.select, q.expand, q.filter,
                                   update_only)
             return record
+
+    def attach_file(self, s, name, version, entity_name, key, filename, content) -> None:
+        with self._lock:
+            _, users, _ = self._resolve(s, name, version, entity_name)
+            if users is None:
+                raise NoEntity()
+            users.attach(key, filename, content)
+
+    def file(self, s, file_id) -> bytes:
+        """An attached file's content (`GET /entity/files/{id}`), from any User endpoint."""
+        with self._lock:
+            _, tenant, _ = self._context(s)
+            for definition in tenant.endpoints().values():
+                entity = next((e for e in definition.entities.values() if e.screen == USER_SCREEN), None)
+                if entity is not None:
+                    _, users, _ = self._resolve(s, definition.name, definition.version, entity.name)
+                    return users.file(file_id)
+            raise NoEntity()
 
     def delete(self, s, name, version, entity_name, key) -> None:
         with self._lock:

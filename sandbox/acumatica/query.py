@@ -214,6 +214,8 @@ def _names(text, entity, details_only=False):
     names = {n.strip() for n in (text or "").split(",") if n.strip()}
     for name in names:
         f = entity.fields.get(name)
+        if details_only and name == "files":   # every record's attached files
+            continue
         if f is None or (details_only and not f.detail):
             raise KeyNotFound(name)
     return names

@@ -107,10 +107,13 @@ def create_app(model) -> Flask:
             s = None
         return jsonify(model.list_endpoints(instance, s))
 
+    @app.get("/<instance>/entity/swagger.json")
+    def auth_swagger(instance):
+        return jsonify(model.auth_swagger(instance, request.host_url.rstrip("/")))
+
     @app.get("/<instance>/entity/<endpoint>/<version>/swagger.json")
     def swagger(instance, endpoint, version):
-        return jsonify(model.swagger(session(instance), endpoint, version, request.host,
-                                     request.scheme))
+        return jsonify(model.swagger(session(instance), endpoint, version, request.host_url.rstrip("/")))
 
     @app.get(ENTITY)
     def get_list(instance, endpoint, version, entity):
@@ -135,6 +138,15 @@ def create_app(model) -> Flask:
         if len(parts) == 3 and parts[1] == "status":   # {Action}/status/{id} of a 202 action
             return Response(status=204 if model.action_status(s, parts[2]) else 202)
         return jsonify(model.get_one(s, endpoint, version, entity, key, request.args))
+
+    @app.put(ENTITY + "/<key>/files/<filename>")
+    def put_file(instance, endpoint, version, entity, key, filename):
+        model.attach_file(session(instance), endpoint, version, entity, key, filename, request.get_data())
+        return Response(status=204)
+
+    @app.get("/<instance>/entity/files/<file_id>")
+    def get_file(instance, file_id):
+        return Response(model.file(session(instance), file_id), mimetype="application/octet-stream")
 
     @app.delete(ENTITY + "/<path:key>")
     def delete(instance, endpoint, version, entity, key):

@@ -3,6 +3,7 @@
 Seeds are strict: an unknown key or a reference to an unknown role, type or licence is a
 ValueError naming it, so a typo never silently seeds something else (sandbox/README.md).
 """
+import re
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class User:
     last_login: datetime | None = None
     roles: set = field(default_factory=set)
     licence_types: set = field(default_factory=set)
+    files: dict = field(default_factory=dict)     # attached files: name -> (file id, bytes)
 
 
 @dataclass
@@ -111,6 +113,7 @@ class Instance:
     max_concurrent_requests: int | None
     max_requests_per_minute: int | None
     tenants: dict                      # by name, the first is the default tenant
+    build: str = "24.200.0123"         # acumaticaBuildVersion: decides the swagger format
     in_flight: int = 0
     recent: deque = field(default_factory=deque)      # request times, last minute
     publication: dict | None = None
@@ -220,7 +223,7 @@ def install_user_endpoint(tenant: Tenant, flavour: str) -> None:
 
 
 def instance_from_seed(raw, switches, now) -> Instance:
-    raw = _take(raw, "instance", {"name", "licence", "flavour", "tenants"})
+    raw = _take(raw, "instance", {"name", "licence", "flavour", "tenants", "build"})
     licence = _take(raw.get("licence") or {}, f"instance {raw.get('name')} licence",
                     {"max_api_users", "max_concurrent_requests", "max_requests_per_minute"})
     flavour = raw.get("flavour", switches["flavour"])
@@ -228,6 +231,9 @@ def instance_from_seed(raw, switches, now) -> Instance:
         raise ValueError(f"instance {raw.get('name')}: flavour must be myob or acumatica")
     tenants = [_tenant(t, switches["user_endpoint_installed"], flavour, now)
                for t in raw.get("tenants") or []]
+    build = str(raw.get("build") or Instance.build)
+    if not re.fullmatch(r"\d+\.\d+\.\d+", build):
+        raise ValueError(f"instance {raw.get('name')}: build must look like 24.200.0123")
     return Instance(raw["name"], flavour, licence.get("max_api_users"),
                     licence.get("max_concurrent_requests"), licence.get("max_requests_per_minute"),
-                    {t.name: t for t in tenants})
+                    {t.name: t for t in tenants}, build)

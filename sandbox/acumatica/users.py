@@ -53,10 +53,11 @@ class Users:
     """One request's view of a tenant's users through `entity` (an SM201010 entity)."""
 
     def __init__(self, tenant, entity, endpoint, switches, now, online=frozenset(),
-                 sessions_default=3):
+                 sessions_default=3, url=""):
         self.tenant, self.entity, self.endpoint = tenant, entity, endpoint
         self.switches, self.now, self.online = switches, now, online
         self.sessions_default = sessions_default
+        self.url = url          # /{instance}/entity/{endpoint}/{version}/{entity}: for _links
         self.sec = tenant.security
 
     # ---- reading ----------------------------------------------------------------------------
@@ -105,7 +106,31 @@ class Users:
                     only is None or name in only):
                 rec[name] = {"value": self.value(user, f.source)}
         rec["custom"] = {}
+        if "files" in expand:
+            rec["files"] = [{"id": file_id, "filename": name, "href": f"{self.files_url}/{file_id}"}
+                            for name, (file_id, _) in sorted(user.files.items())]
+        rec["_links"] = {"self": f"{self.url}/{user.id}", "files:put": f"{self.url}/{user.id}/files/{{filename}}"}
         return rec
+
+    @property
+    def files_url(self):
+        return self.url.split("/entity/", 1)[0] + "/entity/files"
+
+    def attach(self, key, filename, content):
+        """PUT {ids}/files/{filename}: attach (or replace) a file on the record."""
+        user = self.by_url_key(key)
+        if user is None:
+            raise NoEntity()
+        old = user.files.get(filename)
+        user.files[filename] = (old[0] if old else str(uuid.uuid4()), bytes(content))
+
+    def file(self, file_id):
+        """The content of an attached file, by its id."""
+        for user in self.tenant.users.values():
+            for found, content in user.files.values():
+                if found == file_id:
+                    return content
+        raise NoEntity()
 
     def matching(self, expr):
         """The tenant's users that satisfy a parsed $filter (None: all), in key order."""

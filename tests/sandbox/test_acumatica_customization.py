@@ -249,24 +249,57 @@ def test_only_mapped_fields_exist(sandbox):
     assert "FirstName" not in client.users("/OcerraAPI").json()
 
 
-def test_swagger_of_the_published_endpoint(sandbox):
+def test_swagger_of_the_published_endpoint_is_openapi_3_on_24_200(sandbox):
     client = admin(sandbox)
     do_import(client)
     publish(client)
     doc = client.get("entity/UserAdmin/1.0.0/swagger.json").json()
-    assert doc["swagger"] == "2.0" and doc["basePath"] == "/acme/entity/UserAdmin/1.0.0"
-    assert {"/User", "/User/{ids}", "/User/$adHocSchema", "/User/ResetPasswordOK",
-            "/User/UnlockLogin"} <= set(doc["paths"])
+    assert doc["openapi"] == "3.0.1" and doc["info"]["version"] == "4"
+    assert doc["servers"] == [{"url": f"{sandbox.acumatica_url}/acme/entity/UserAdmin/1.0.0"}]
+    assert {"/User", "/User/{id}", "/User/{ids}", "/User/$adHocSchema", "/User/{ids}/files/{filename}",
+            "/User/ResetPasswordOK", "/User/UnlockLogin"} <= set(doc["paths"])
     assert set(doc["paths"]["/User"]) == {"get", "put"}
-    user_props = doc["definitions"]["User"]["allOf"][1]["properties"]
-    assert user_props["Roles"] == {"type": "array", "items": {"$ref": "#/definitions/UserRole"}}
-    assert user_props["Email"] == {"$ref": "#/definitions/StringValue"}
-    assert set(doc["definitions"]["ResetPasswordOK"]["properties"]["parameters"]["properties"]) \
-        == {"NewPassword", "ConfirmPassword"}
+    get_list = doc["paths"]["/User"]["get"]
+    assert get_list["operationId"] == "User_GetList"
+    assert {"$ref": "#/components/parameters/filter"} in get_list["parameters"]
+    assert doc["components"]["parameters"]["filter"] == {
+        "name": "$filter", "in": "query", "required": False, "schema": {"type": "string"}}
+    action = doc["paths"]["/User/ResetPasswordOK"]["post"]
+    assert action["operationId"] == "User_InvokeAction_ResetPasswordOK"
+    assert action["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ResetPasswordOK"}
+    schemas = doc["components"]["schemas"]
+    user_props = schemas["User"]["allOf"][1]["properties"]
+    assert user_props["Roles"] == {"type": "array", "items": {"$ref": "#/components/schemas/UserRole"}}
+    assert {"_links", "files"} <= set(schemas["Entity"]["properties"])
     refs = _refs(doc)
-    assert refs and refs <= {f"#/definitions/{d}" for d in doc["definitions"]}
+    assert refs and refs <= {f"#/components/schemas/{d}" for d in schemas} | {
+        f"#/components/parameters/{p}" for p in doc["components"]["parameters"]}
     default = client.get("entity/Default/24.200.001/swagger.json").json()
     assert "/Vendor" in default["paths"] and "/User" not in default["paths"]
+    auth = client.get("entity/swagger.json").json()
+    assert auth["openapi"] == "3.0.1" and {"/auth/login", "/auth/logout", "/"} <= set(auth["paths"])
+
+
+@pytest.mark.parametrize("build,flavour,v3", [("23.200.0100", "acumatica", False), ("23.200.0100", "myob", True),
+                                              ("22.200.0050", "myob", False), ("25.100.0001", "acumatica", True)])
+def test_the_swagger_format_follows_the_instance_s_build(sandbox, build, flavour, v3):
+    seed = site_seed(installed=True, flavour=flavour)
+    seed["acumatica"]["instances"][0]["build"] = build
+    sandbox.reset(seed=seed)
+    client = admin(sandbox)
+    assert client.get("entity").json()["version"]["acumaticaBuildVersion"] == build
+    doc = client.get("entity/UserAdmin/1.0.0/swagger.json").json()
+    if v3:
+        assert doc["openapi"] == "3.0.1" and "definitions" not in doc
+        return
+    assert doc["swagger"] == "2.0" and doc["basePath"] == "/acme/entity/UserAdmin/1.0.0"
+    assert doc["paths"]["/User/{id}"]["get"]["operationId"] == "User_GetById"
+    body = doc["paths"]["/User"]["put"]["parameters"][-1]
+    assert body["in"] == "body" and body["schema"] == {"$ref": "#/definitions/User"}
+    refs = _refs(doc)
+    assert refs <= {f"#/definitions/{d}" for d in doc["definitions"]} | {
+        f"#/parameters/{p}" for p in doc["parameters"]}
 
 
 def _refs(node):

@@ -78,7 +78,7 @@ def test_list_filter_top_skip_select(sandbox):
     assert len(client.users(params={"$top": "2"}).json()) == 2
     assert len(client.users(params={"$skip": "3"}).json()) == 1
     picked = client.users(params={"$select": "Username,Email", "$top": "1"}).json()[0]
-    assert set(picked) == {"id", "rowNumber", "note", "custom", "Username", "Email"}
+    assert set(picked) == {"id", "rowNumber", "note", "custom", "_links", "Username", "Email"}
 
 
 @pytest.mark.parametrize("params", [{"$select": "Nope"}, {"$expand": "Nope"},
@@ -467,3 +467,17 @@ def test_unknown_verbs_answer_as_web_api_does(sandbox, verb, path):
     assert answer.status_code == 405
     assert answer.json() == {"message": f"The requested resource does not support http method '{verb}'."}
     assert answer.headers["Allow"]
+
+
+def test_records_carry_links_and_files_when_expanded(sandbox):
+    client = admin(sandbox)
+    rec = record(client, "OcerraAPI")
+    base = f"/acme/entity/UserAdmin/1.0.0/User/{rec['id']}"
+    assert rec["_links"] == {"self": base, "files:put": base + "/files/{filename}"} and "files" not in rec
+    put = client.http.put(client.url(f"entity/UserAdmin/1.0.0/User/{rec['id']}/files/note.txt"),
+                          data=b"hello", timeout=10)
+    assert put.status_code == 204
+    files = record(client, "OcerraAPI", **{"$expand": "files"})["files"]
+    assert [f["filename"] for f in files] == ["note.txt"]
+    assert client.http.get(sandbox.acumatica_url + files[0]["href"], timeout=10).content == b"hello"
+    assert client.users(f"/{rec['id']}", params={"$expand": "files,Roles"}).json()["Roles"]
