@@ -193,6 +193,8 @@ def _tenant(raw, default_installed, flavour, now) -> Tenant:
     tenant = Tenant(raw["name"], security.Security(**(raw.get("security") or {})),
                     {t.name: t for t in map(_user_type, raw.get("user_types") or [])},
                     {}, {})
+    if raw.get("licence_types") and flavour != "myob":
+        raise ValueError(f"tenant {tenant.name}: licence types exist only on the myob flavour")
     for lt in raw.get("licence_types") or []:
         lt = _take(lt, "licence type", {"name", "available", "description"})
         tenant.licence_types[lt["name"]] = LicenceType(lt["name"], lt.get("available"),

@@ -27,8 +27,10 @@ def api_user(**extra):
 
 def erp_seed(*users, installed=True, switches=None, flavour="myob", max_api_users=3, min_length=14):
     """Instance acme, tenant Company: admin (Administrator, Customizer) plus `users`."""
+    myob = flavour == "myob"          # licence types exist only there
     admin = {"username": "admin", "password": ADMIN_PW, "email": "admin@acme.example",
              "user_type": "Admin", "roles": ["Administrator", "Customizer"], "licence_types": [FULL]}
+    users = [{**u, "licence_types": u.get("licence_types", []) if myob else []} for u in (admin, *users)]
     return {"acumatica": {"switches": switches or {}, "instances": [{
         "name": "acme", "flavour": flavour, "licence": {"max_api_users": max_api_users},
         "tenants": [{
@@ -40,9 +42,9 @@ def erp_seed(*users, installed=True, switches=None, flavour="myob", max_api_user
                  "roles": ["Administrator", "Customizer", "AP Clerk", "AR Clerk", "GL Clerk"]},
                 {"name": "API User", "allowed": "A", "roles": ["AP Clerk", "AR Clerk", "GL Clerk"]}],
             "licence_types": [{"name": FULL, "available": 5}, {"name": LIMITED, "available": 0},
-                              {"name": SELF, "available": None}],
+                              {"name": SELF, "available": None}] if myob else [],
             "user_endpoint_installed": installed,
-            "users": [admin, *users]}]}]}}
+            "users": users}]}]}}
 
 
 DESIRED = dict(login="OcerraAPI", email="ocerraapi@acme.example", user_type="API User", roles=["AP Clerk"],

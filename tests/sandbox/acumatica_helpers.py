@@ -37,6 +37,7 @@ def site_seed(users=(), flavour="myob", installed=False, switches=None, licence=
     """One instance `acme` with the given tenants; each holds `admin` (Administrator,
     Customizer) and OcerraAPI (API User) plus `users`."""
     tenant_list = []
+    myob = flavour == "myob"          # licence types exist only there
     for name in tenants:
         tenant_list.append({
             "name": name,
@@ -48,11 +49,11 @@ def site_seed(users=(), flavour="myob", installed=False, switches=None, licence=
                 {"name": "UI Only", "allowed": "U", "roles": ["AP Clerk"]}],
             "licence_types": [{"name": FULL, "available": 20},
                               {"name": LIMITED, "available": 1},
-                              {"name": "Self Service User", "available": None}],
+                              {"name": "Self Service User", "available": None}] if myob else [],
             "user_endpoint_installed": installed,
-            "users": [user("admin", ADMIN_PW, user_type="Admin",
-                           roles=["Administrator", "Customizer"]),
-                      user("OcerraAPI"), *copy.deepcopy(list(users))]})
+            "users": [{**u, "licence_types": u["licence_types"] if myob else []} for u in (
+                user("admin", ADMIN_PW, user_type="Admin", roles=["Administrator", "Customizer"]),
+                user("OcerraAPI"), *copy.deepcopy(list(users)))]})
     return {"acumatica": {"switches": switches or {}, "instances": [{
         "name": "acme", "flavour": flavour,
         "licence": licence or {"max_api_users": 5},

@@ -167,3 +167,10 @@ def test_password_is_stored_hashed(sandbox):
     stored = tenant.users["hashy"].password_hash
     assert CANARY not in stored and stored.startswith("pbkdf2_sha256$")
     assert ADMIN_PW not in repr(tenant.users["admin"])
+
+
+def test_licence_types_are_refused_on_a_plain_acumatica_seed(sandbox):
+    seed = site_seed(flavour="acumatica")
+    seed["acumatica"]["instances"][0]["tenants"][0]["licence_types"] = [{"name": "Full", "available": 1}]
+    with pytest.raises(ValueError, match="licence types exist only on the myob flavour"):
+        sandbox.reset(seed=seed)
