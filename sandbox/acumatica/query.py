@@ -112,19 +112,19 @@ class _Parser:
             raise _invalid(f"Unexpected '{self.peek()[1]}'.")
         return expr
 
-    def or_(self):
-        left = self.and_()
-        while self.peek("or"):
+    def joined(self, word, operand):
+        """operand (word operand)*, left-associative."""
+        left = operand()
+        while self.peek(word):
             self.take()
-            left = ("or", left, self.and_())
+            left = (word, left, operand())
         return left
 
+    def or_(self):
+        return self.joined("or", self.and_)
+
     def and_(self):
-        left = self.not_()
-        while self.peek("and"):
-            self.take()
-            left = ("and", left, self.not_())
-        return left
+        return self.joined("and", self.not_)
 
     def not_(self):
         if self.peek("not"):
@@ -262,17 +262,15 @@ def _fold(value):
 
 
 def _date(value):
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    return value
+    """A date field's ISO text as a datetime (UTC when it has no offset)."""
+    if not isinstance(value, str):
+        return value
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _compare(op, left, right):
-    left, right = _fold(_date(left)), _fold(_date(right))
+    left, right = _fold(left), _fold(right)
     if op in ("eq", "ne"):
         return (left == right) == (op == "eq")
     if left is None or right is None:
@@ -293,7 +291,8 @@ def evaluate(expr, value_of) -> bool:
         if isinstance(node, Literal):
             return node.value
         if isinstance(node, Ref):
-            return value_of(node)
+            found = value_of(node)
+            return _date(found) if node.type == "DateTimeValue" else found
         return evaluate(node, value_of)
 
     op, *args = expr if isinstance(expr, tuple) else ("value", expr)
