@@ -28,6 +28,7 @@ ADMIN = {"url": {"type": "str", "required": True}, "tenant": {"type": "str", "de
 
 
 class ActionModule(ControllerAction):
+    NEEDS_HTTP = True
     ARGUMENT_SPEC = {
         "dest": {"type": "path", "required": True},
         "existing": {"type": "path"},

@@ -39,6 +39,7 @@ KNOBS = {"flow": ("toolkit_flow", "provision"), "report": ("toolkit_report_path"
 
 
 class ActionModule(ControllerAction):
+    NEEDS_HTTP = True
     ARGUMENT_SPEC = {
         "flow": {"type": "str", "choices": list(MODES)},
         "report": {"type": "path"},

@@ -8,10 +8,18 @@ import email.utils
 import os
 import threading
 import time
+import traceback
 
-import requests
-import urllib3
 from ansible.module_utils.api import generate_jittered_backoff
+
+try:
+    import requests
+    import urllib3
+except ImportError:   # said with missing_required_lib before any client is built (module_kit)
+    requests = urllib3 = None
+    HTTP_IMPORT_ERROR = traceback.format_exc()
+else:
+    HTTP_IMPORT_ERROR = None
 
 from .errors import CheckModeViolation, RateLimited, TransportError
 

@@ -2,8 +2,11 @@
 import re
 import traceback
 
+from ansible.module_utils.basic import missing_required_lib
+
 from . import base_url
 from .errors import ToolkitError
+from .http import HTTP_IMPORT_ERROR
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -17,6 +20,13 @@ ENV_FALLBACKS = {
     "erp_admin_user": "ACUMATICA_ADMIN_USER", "erp_admin_password": "ACUMATICA_ADMIN_PASSWORD",
     "ocerra_url": "OCERRA_URL", "ocerra_username": "OCERRA_USERNAME", "ocerra_password": "OCERRA_PASSWORD",
 }
+
+
+def require_http(module):
+    """Fail the task with Ansible's missing-library message when `requests` is not installed
+    in the Python that runs the module (meta/requirements.txt declares it)."""
+    if HTTP_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("requests"), exception=HTTP_IMPORT_ERROR)
 
 
 def acumatica_connection_spec():

@@ -1,6 +1,11 @@
-"""The base of the collection's controller-side actions (site, site_report, validate_sites):
-no connection to a host, check mode supported, arguments validated against ARGUMENT_SPEC."""
+"""The base of the collection's controller-side actions (site, site_report, validate_sites,
+import_sites): no connection to a host, check mode supported, arguments validated against
+ARGUMENT_SPEC, and a missing HTTP library said as Ansible says it."""
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.action import ActionBase
+
+from ansible_collections.ocerra.acumatica.plugins.module_utils.http import HTTP_IMPORT_ERROR
 
 
 class ControllerAction(ActionBase):
@@ -8,6 +13,7 @@ class ControllerAction(ActionBase):
     _requires_connection = False
     _supports_check_mode = True
     ARGUMENT_SPEC = {}
+    NEEDS_HTTP = False      # talks to the services from the controller's Python
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -15,6 +21,8 @@ class ControllerAction(ActionBase):
 
     def begin(self, tmp, task_vars):
         """(result, validated arguments) at the start of run()."""
+        if self.NEEDS_HTTP and HTTP_IMPORT_ERROR:
+            raise AnsibleActionFail(missing_required_lib("requests") + " (the controller runs this task)")
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
         return result, args

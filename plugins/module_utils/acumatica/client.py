@@ -14,7 +14,7 @@ from urllib.parse import quote, urljoin
 from . import errors as ae
 from ..errors import RateLimited, ToolkitError, TransportError
 from ..http import HttpSeam
-from ..module_kit import check_options
+from ..module_kit import check_options, require_http
 from ..secrets import Secrets
 from .endpoint import CORE, MYOB
 
@@ -60,6 +60,7 @@ class AcumaticaClient:
 
     @classmethod
     def from_module(cls, module, **extra):
+        require_http(module)
         required = ("url", "tenant", "admin_user", "admin_password") + (("login",) if "login" in module.params else ())
         check_options(module, required=required, urls={"url": "erp_url"},
                       texts=("tenant", "admin_user", "branch", "login"))

@@ -15,7 +15,7 @@ import time
 
 from ..errors import ApiError
 from ..http import HttpSeam
-from ..module_kit import check_options, ocerra_connection_spec
+from ..module_kit import check_options, ocerra_connection_spec, require_http
 from ..secrets import Secrets
 from .errors import (OcerraAuthError, OcerraForbidden, OcerraNotFound, OcerraRejected, OcerraServerError,
                      WrongClient)
@@ -89,6 +89,7 @@ class OcerraClient:
 
     @classmethod
     def from_module(cls, module):
+        require_http(module)
         check_options(module, required=("ocerra_url", "ocerra_username", "ocerra_password"),
                       urls={"ocerra_url": "ocerra_url", "erp_url": "erp_url"},
                       texts=("ocerra_username", "tenant", "login", "branch", "client_name"))
