@@ -101,13 +101,13 @@ class ActionModule(ControllerAction):
         """Each option not given falls back to its run variable (toolkit_flow, ...), templated
         only when it is an expression: a templated task argument costs a Jinja compilation in
         every worker, which a run over hundreds of sites pays per site. The report's path
-        defaults to out/report.json next to the playbooks' folder, as site_report's does."""
+        defaults to out/report.json in the current directory, as site_report's does."""
         for option, (name, default) in KNOBS.items():
             if args.get(option) is None:
                 value = task_vars.get(name, default)
                 args[option] = self._templar.template(value) if _is_expression(value) else value
-        if args["report"] is None and task_vars.get("playbook_dir"):
-            args["report"] = report.default_path(task_vars["playbook_dir"])
+        if args["report"] is None:
+            args["report"] = report.default_path()
         if args["flow"] not in MODES:
             raise AnsibleError("flow must be one of %s, got %r" % (", ".join(MODES), args["flow"]))
         return args

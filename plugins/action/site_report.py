@@ -7,7 +7,7 @@ returned for printing). Written in check mode too: it is the plan (plugin_utils/
 """
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome import report_lines
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome import report_lines, report_stats
 
 
 class ActionModule(ControllerAction):
@@ -20,7 +20,7 @@ class ActionModule(ControllerAction):
         result, args = self.begin(tmp, task_vars)
         hosts = task_vars.get("ansible_play_hosts_all") or []
         check = bool(self._task.check_mode)
-        args["path"] = args["path"] or report.default_path(task_vars.get("playbook_dir") or ".")
+        args["path"] = args["path"] or report.default_path()
         try:
             if args["state"] == "started":
                 report.start(args["path"], hosts, args["playbook"], check)
@@ -31,7 +31,8 @@ class ActionModule(ControllerAction):
         except OSError as exc:
             result.update(failed=True, msg="Cannot write the report to %s: %s" % (args["path"], exc.strerror or exc))
             return result
-        result.update(changed=False, path=args["path"], lines=report_lines(run_report))
+        result.update(changed=False, path=args["path"], lines=report_lines(run_report),
+                      stats=report_stats(run_report))
         return result
 
     @staticmethod

@@ -68,8 +68,8 @@ options:
     description:
       - The run's report (see M(ocerra.acumatica.site_report)); the site's entry is written to
         C(<report>.d/<site>.json) as the site finishes.
-      - Not given, the run variable C(toolkit_report_path), else C(out/report.json) next to the
-        playbooks' folder.
+      - Not given, the run variable C(toolkit_report_path), else C(out/report.json) in the current
+        directory (never inside the collection, which may be installed read-only).
     type: path
   state_dir:
     description:

@@ -44,8 +44,8 @@ attributes:
 options:
   path:
     description:
-      - Where to write the JSON report (its folder is created). Default C(out/report.json) next to
-        the playbooks' folder.
+      - Where to write the JSON report (its folder is created). Default C(out/report.json) in the
+        current directory (never inside the collection, which may be installed read-only).
     type: path
   playbook:
     description: The name the report gives the run (its C(playbook) key).
@@ -104,4 +104,14 @@ lines:
   elements: str
   sample: ["acme    ok       API user OcerraAPI in sync; 3 of 3 entities Connected.",
            "1 site(s): 1 ok, 0 changed, 0 degraded, 0 failed"]
+stats:
+  description:
+    - The run's summary for C(set_stats) (a job artifact in AWX), nothing secret in it.
+  returned: when O(state=finished)
+  type: dict
+  contains:
+    generated: {description: When the report was written (UTC)., type: str}
+    check_mode: {description: Whether the run was a plan., type: bool}
+    counts: {description: Sites per status (ok, changed, degraded, failed)., type: dict}
+    sites: {description: Each site's status and reason., type: dict}
 """

@@ -20,9 +20,10 @@ STOPPED = {"status": "failed", "reason": "The run stopped for this site before i
                      "see the task that failed above.", "erp": {}, "entities": {}}
 
 
-def default_path(playbook_dir):
-    """out/report.json next to the playbooks' folder (the repository's root)."""
-    return os.path.normpath(os.path.join(str(playbook_dir), "..", "out", "report.json"))
+def default_path():
+    """out/report.json in the current directory: never inside the collection, which may be
+    installed read-only (an execution environment)."""
+    return os.path.abspath(os.path.join("out", "report.json"))
 
 
 def _now():

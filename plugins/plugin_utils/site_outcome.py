@@ -391,12 +391,25 @@ def _endpoint(record):
 
 # ---- the run's summary --------------------------------------------------------------------------
 
+def _counts(sites):
+    return {s: sum(1 for e in sites.values() if e.get("status") == s) for s in STATUSES}
+
+
 def report_lines(report):
     """One line per site for the run's summary: `site  status  reason`, then the counts."""
     sites = (report or {}).get("sites") or {}
     width = max([len(s) for s in sites] + [4])
     lines = ["%s %-8s %s" % (site.ljust(width), e.get("status"), e.get("reason"))
              for site, e in sorted(sites.items())]
-    counts = {s: sum(1 for e in sites.values() if e.get("status") == s) for s in STATUSES}
+    counts = _counts(sites)
     lines.append("%d site(s): %s" % (len(sites), ", ".join("%d %s" % (counts[s], s) for s in STATUSES)))
     return lines
+
+
+def report_stats(report):
+    """The run's summary as a job artifact (set_stats, e.g. AWX): the counts and each site's
+    status and reason, nothing secret (the reasons are the report's own)."""
+    sites = (report or {}).get("sites") or {}
+    return {"generated": (report or {}).get("generated"), "check_mode": (report or {}).get("check_mode"),
+            "counts": _counts(sites),
+            "sites": {site: {"status": e.get("status"), "reason": e.get("reason")} for site, e in sorted(sites.items())}}
