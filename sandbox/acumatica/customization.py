@@ -23,7 +23,7 @@ class CustomizationApi:
     def __init__(self, instance, tenant, switches, now):
         self.instance, self.tenant, self.now = instance, tenant, now
         self.settings = switches["customization"]
-        self.settings_licences = switches["licence_view_on_acumatica"]
+        self.licence_view = switches["licence_view_on_acumatica"]
 
     def call(self, method, body) -> dict:
         handler = {"import": self.import_, "publishbegin": self.publish_begin,
@@ -135,7 +135,7 @@ class CustomizationApi:
     def _licences_refused(self, pub):
         """Plain Acumatica has no licence view: an endpoint mapping it fails to publish, unless
         switch licence_view_on_acumatica says the publish goes through (and breaks the API)."""
-        return (self.instance.flavour == "acumatica" and self.settings_licences == "publish_fails" and
+        return (self.instance.flavour == "acumatica" and self.licence_view == "publish_fails" and
                 any(endpoint.maps_licences(e) for p in pub["projects"] for e in p.endpoints))
 
     def get_published(self, _body):

@@ -61,10 +61,9 @@ class Query:
 
 
 def _tokens(text):
+    """Tokens of a $filter without its leading and trailing spaces."""
     out, pos = [], 0
     while pos < len(text):
-        if text[pos:].strip() == "":
-            break
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
             raise _invalid(f"Syntax error at position {pos} in '{text}'.")
@@ -250,7 +249,7 @@ def parse(args, entity, custom_fields=None) -> Query:
     text = args.get("$filter")
     expr = None
     if text and text.strip():
-        expr = _Parser(text, entity, custom_fields or {}).parse()
+        expr = _Parser(text.strip(), entity, custom_fields or {}).parse()
         _check_dates(expr)
     select = _names(args.get("$select"), entity) if args.get("$select") else None
     return Query(expr, select, _names(args.get("$expand"), entity, details_only=True),

@@ -129,7 +129,8 @@ def test_myob_publishes_the_core_then_the_myob_edition_each_once(erp):
     erp.clear_log()
     again = erp.run("erp_endpoint", myob=True)
     assert not again["changed"] and not again["myob"]["changed"]
-    assert customization_calls(erp) == ["getPublished", "getProject", "getPublished", "getProject"]
+    assert customization_calls(erp) == ["getPublished", "getProject", "getProject"]     # one listing of each
+    assert sum(e["path"] == "/acme/entity" for e in erp.requests()) == 1
 
 
 def test_without_myob_the_licence_edition_is_never_published(erp):

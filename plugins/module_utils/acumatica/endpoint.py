@@ -140,17 +140,30 @@ def digest_of_package(content):
 
 # -- installing it on a tenant ---------------------------------------------------------------
 
-def installed_digest(client, edition=CORE):
-    """The digest of the edition's published project in this tenant, or None."""
-    names = {str(n).casefold() for n in client.published_projects()}
-    if edition.project.casefold() not in names:
-        return None
-    content = client.get_project(edition.project)
-    return digest_of_package(content) if content else None
+class _Tenant:
+    """The tenant's published projects and listed endpoints as a comparison sees them, each
+    read at most once per ensure_published (both editions compare against the same reads; a
+    publish checks its own result with a fresh listing)."""
 
+    def __init__(self, client):
+        self.client, self._published, self._listed = client, None, None
 
-def endpoint_listed(client, edition=CORE):
-    return (edition.endpoint, VERSION) in client.endpoints()
+    def published(self):
+        if self._published is None:
+            self._published = {str(n).casefold() for n in self.client.published_projects()}
+        return self._published
+
+    def lists(self, edition):
+        if self._listed is None:
+            self._listed = self.client.endpoints()
+        return (edition.endpoint, VERSION) in self._listed
+
+    def installed_digest(self, edition):
+        """The digest of the edition's published project in this tenant, or None."""
+        if edition.project.casefold() not in self.published():
+            return None
+        content = self.client.get_project(edition.project)
+        return digest_of_package(content) if content else None
 
 
 def _outcome(edition, changed, have, log=()):
@@ -158,29 +171,29 @@ def _outcome(edition, changed, have, log=()):
             "digest": digest(edition), "published_digest": have, "publish_log": list(log)}
 
 
-def _ensure(client, edition, check_mode, missing):
+def _ensure(client, tenant, edition, check_mode, missing):
     want, have = digest(edition), None
     if not missing:
-        have = installed_digest(client, edition)
-        if have == want and endpoint_listed(client, edition):
+        have = tenant.installed_digest(edition)
+        if have == want and tenant.lists(edition):
             return _outcome(edition, False, have)
     if check_mode:
         return _outcome(edition, True, have)
     client.import_project(edition.project, description(edition), project_zip(edition))
     log = client.publish([edition.project])
     client.renew_session()      # the publish recycled the site: its sessions are gone
-    if not endpoint_listed(client, edition):
+    if (edition.endpoint, VERSION) not in client.endpoints():
         raise ae.CustomizationFailed(
             f"{edition.project} was published on MYOB Acumatica {client.site}, but GET /entity does not list "
             f"{edition.name}. Check Web Service Endpoints (SM207060) in this tenant.", publish_log=log)
     return _outcome(edition, True, have, log)
 
 
-def _ensure_myob(client, check_mode, missing):
+def _ensure_myob(client, tenant, check_mode, missing):
     """The MYOB edition, after the core one: a publish that fails leaves the core as it was; a
     published edition after which the tenant's contract API fails is taken back."""
     try:
-        outcome = _ensure(client, MYOB, check_mode, missing)
+        outcome = _ensure(client, tenant, MYOB, check_mode, missing)
     except ae.CustomizationFailed as exc:
         raise ae.CustomizationFailed(
             f"The MYOB edition of the User endpoint ({MYOB.project}, which maps the user's licence types) could "
@@ -210,8 +223,9 @@ def ensure_published(client, check_mode, *, missing=False):
     published_digest (before) and publish_log; on a MYOB client, `myob` holds the same for
     the MYOB edition, and `changed` is true when either changed.
     """
-    outcome = _ensure(client, CORE, check_mode, missing and not client.edition.myob)
+    tenant = _Tenant(client)
+    outcome = _ensure(client, tenant, CORE, check_mode, missing and not client.edition.myob)
     if client.edition.myob:
-        outcome["myob"] = _ensure_myob(client, check_mode, missing)
+        outcome["myob"] = _ensure_myob(client, tenant, check_mode, missing)
         outcome["changed"] = outcome["changed"] or outcome["myob"]["changed"]
     return outcome
