@@ -69,7 +69,7 @@ class SandboxProcess:
             urls = json.loads(line)
         except ValueError:
             self.stop()
-            raise RuntimeError(f"the sandbox did not start: {line!r} (see {workdir / 'sandbox.stderr'})")
+            raise RuntimeError(f"the sandbox did not start: {line!r} (see {workdir / 'sandbox.stderr'})") from None
         self.acumatica_url, self.ocerra_url = urls["acumatica_url"], urls["ocerra_url"]
 
     def _first_line(self, timeout):
@@ -655,7 +655,7 @@ def _sizes(text):
     try:
         sizes = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError("a comma-separated list of numbers, e.g. 100,300,1000")
+        raise argparse.ArgumentTypeError("a comma-separated list of numbers, e.g. 100,300,1000") from None
     if not sizes or min(sizes) < 1:
         raise argparse.ArgumentTypeError("each number must be positive")
     return sizes

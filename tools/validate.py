@@ -68,7 +68,7 @@ def _extra_vars(values, sv):
                 with open(value[1:], encoding="utf-8") as f:
                     refused = sv.yaml_guard(f.read())
             except (OSError, UnicodeDecodeError) as exc:
-                raise AnsibleOptionsError("cannot read the extra vars file %s: %s" % (value[1:], exc))
+                raise AnsibleOptionsError("cannot read the extra vars file %s: %s" % (value[1:], exc)) from exc
             if refused:
                 raise AnsibleOptionsError("the extra vars file %s is refused: %s" % (value[1:], refused))
     context.CLIARGS = ImmutableDict(extra_vars=tuple(values))

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: Ocerra Acumatica toolkit team
-# MIT License (see galaxy.yml)
+# MIT License (see LICENSE)
 """Action for ocerra.acumatica.import_sites: a starting inventory from what Ocerra and the
 ERPs already have (plugin_utils/adopt.py reads, plugin_utils/starting_inventory.py writes).
 
@@ -89,7 +89,7 @@ class ActionModule(ControllerAction):
                 url, tenant = (str(templar.template(hostvars.get(k))) for k in ("erp_url", "erp_tenant"))
                 login = str(templar.template(hostvars.get("api_user_login", adopt.DEFAULT_LOGIN)))
             except AnsibleError as exc:
-                raise AnsibleError(f"the existing inventory's host {host.name} cannot be read: {exc.message}")
+                raise AnsibleError(f"the existing inventory's host {host.name} cannot be read: {exc.message}") from exc
             entities = [e for e in hostvars.get("ocerra_entities") or [] if isinstance(e, dict)]
             known[site_key({"erp_url": url, "tenant": tenant, "login": ""})] = {
                 "host": host.name, "login": login,

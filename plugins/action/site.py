@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: Ocerra Acumatica toolkit team
-# MIT License (see galaxy.yml)
+# MIT License (see LICENSE)
 """Action for ocerra.acumatica.site: one site's whole flow in one task.
 
 Reads the host's site variables (plugin_utils/site_vars.py), runs the flow

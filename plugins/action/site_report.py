@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: Ocerra Acumatica toolkit team
-# MIT License (see galaxy.yml)
+# MIT License (see LICENSE)
 """Action for ocerra.acumatica.site_report: the run's report, once per run, at its start
 (every site marked running) and at its end (every site's entry merged; one line per site
 returned for printing). Written in check mode too: it is the plan (plugin_utils/report.py).

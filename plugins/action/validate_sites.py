@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: Ocerra Acumatica toolkit team
-# MIT License (see galaxy.yml)
+# MIT License (see LICENSE)
 """Action for ocerra.acumatica.validate_sites: validate every site of the play, offline.
 
 It runs on the controller only (no module is shipped to the host) and reads the raw,

@@ -1,5 +1,5 @@
 # Copyright: Ocerra Acumatica toolkit team
-# MIT License (see galaxy.yml)
+# MIT License (see LICENSE)
 """Options shared by the Ocerra modules (module_utils.ocerra.client.argument_spec)."""
 
 

@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: Ocerra Acumatica toolkit team
-# MIT License (see galaxy.yml)
+# MIT License (see LICENSE)
 """Lookup ocerra.acumatica.password: a new API user password that meets the site's policy."""
 
 DOCUMENTATION = r"""
 name: password
-author: Ocerra Acumatica toolkit team
+author: Ocerra (@Ocerra)
 version_added: 0.1.0
 short_description: Generate an API user password that meets the MYOB 2023.1.3 policy
 description:
@@ -61,6 +61,6 @@ class LookupModule(LookupBase):
         alphabet = DEFAULT_ALPHABET if alphabet in (None, "A-Z a-z 0-9 and -_.!*~^=:;?@") else alphabet
         try:
             return [generate(length, alphabet, self.get_option("min_length") or MIN_LENGTH)
-                    for _ in (terms or [None])]
+                    for _term in (terms or [None])]
         except ValueError as exc:
             raise AnsibleLookupError(str(exc)) from None

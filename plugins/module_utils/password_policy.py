@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: Ocerra Acumatica toolkit team
-# MIT License (see galaxy.yml)
+# MIT License (see LICENSE)
 """The API user's password policy (MYOB 2023.1.3), as one small reusable check.
 
 Since 2023.1.3 MYOB forces complexity on with a minimum of 14 characters and at least one
@@ -80,6 +80,6 @@ def generate(length=DEFAULT_LENGTH, alphabet=DEFAULT_ALPHABET, min_length=MIN_LE
     if not all(set(alphabet) & cls for cls in classes):
         raise ValueError("the alphabet must hold an upper-case letter, a lower-case letter and a digit or symbol")
     while True:
-        password = "".join(secrets.choice(alphabet) for _ in range(length))
+        password = "".join(secrets.choice(alphabet) for _position in range(length))
         if not unmet_requirements(password, min_length):
             return password

@@ -22,9 +22,10 @@ description:
     unverified. If it fails to publish, the core endpoint stays as it was; if the tenant's
     contract API fails after it is published, it is unpublished again (the site's other
     published projects republished as they were) and the module fails with that advice.
-author: Ocerra Acumatica toolkit team
+author: Ocerra (@Ocerra)
 extends_documentation_fragment:
   - ocerra.acumatica.acumatica
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -33,6 +34,8 @@ attributes:
         publication is needed; never imports or publishes.
   diff_mode:
     support: full
+  platform:
+    platforms: all
 options:
   myob:
     description:

@@ -20,9 +20,10 @@ description:
     Login) flag is cleared, since an API user cannot sign in with it.
   - The password is checked against the MYOB 2023.1.3 policy (14 characters, upper, lower,
     digit or symbol) before any request.
-author: Ocerra Acumatica toolkit team
+author: Ocerra (@Ocerra)
 extends_documentation_fragment:
   - ocerra.acumatica.acumatica
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: partial
@@ -34,6 +35,8 @@ attributes:
         its creation is predicted.
   diff_mode:
     support: full
+  platform:
+    platforms: all
 options:
   login:
     description: The API user's login (the Login box of SM201010).
@@ -289,7 +292,7 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     login, admin = module.params["login"], module.params["admin_user"]
     if isinstance(login, str) and isinstance(admin, str) and login.strip().casefold() == admin.strip().casefold():
-        module.fail_json(msg=f"login is admin_user, the user this module signs in as: deleting it, resetting its "
+        module.fail_json(msg="login is admin_user, the user this module signs in as: deleting it, resetting its "
                              "password or replacing its roles could leave the site without an administrator. "
                              "Manage the API user (a login of its own). Nothing was sent.",
                          error_kind="invalid_options")

@@ -9,14 +9,17 @@ description:
   - Reads one user through the toolkit's C(UserAdmin/1.0.0) endpoint with its roles and
     licence types, and returns it without any secret. Sends no write.
   - Costs three requests (the admin sign-in, one read, the sign-out).
-author: Ocerra Acumatica toolkit team
+author: Ocerra (@Ocerra)
 extends_documentation_fragment:
   - ocerra.acumatica.acumatica
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: all
 options:
   login:
     description: The user's login.
@@ -58,26 +61,26 @@ user:
   type: dict
   returned: always
   contains:
-    exists: {description: Whether the user exists., type: bool}
-    login: {description: Login., type: str}
-    email: {description: E-mail address., type: str}
-    first_name: {description: First name., type: str}
-    last_name: {description: Last name., type: str}
-    user_type: {description: User type (LoginTypeID)., type: str}
+    exists: {description: "Whether the user exists.", type: bool}
+    login: {description: "Login.", type: str}
+    email: {description: "E-mail address.", type: str}
+    first_name: {description: "First name.", type: str}
+    last_name: {description: "Last name.", type: str}
+    user_type: {description: "User type (LoginTypeID).", type: str}
     status:
       description: The Status label (Active, Online, Disabled, Temporarily Locked, Pending Activation).
       type: str
-    locked: {description: Locked out after failed sign-ins., type: bool}
-    enabled: {description: Enabled (IsApproved)., type: bool}
-    roles: {description: Roles held, sorted., type: list, elements: str}
+    locked: {description: "Locked out after failed sign-ins.", type: bool}
+    enabled: {description: "Enabled (IsApproved).", type: bool}
+    roles: {description: "Roles held, sorted.", type: list, elements: str}
     licence_types: {description: "MYOB licence types held, sorted; null unless O(myob=true).", type: list, elements: str}
-    password_never_expires: {description: Password Never Expires., type: bool}
-    force_password_change: {description: Force User to Change Password on Next Login., type: bool}
-    allowed_sessions: {description: Maximum concurrent logins., type: int}
-    last_login: {description: Last sign-in date, as the site returns it., type: str}
-    locked_out_date: {description: When it was locked out, if it is., type: str}
-    failed_attempts: {description: Failed sign-in attempts counted now., type: int}
-    last_password_change: {description: When the password last changed (Statistics tab)., type: str}
+    password_never_expires: {description: "Password Never Expires.", type: bool}
+    force_password_change: {description: "Force User to Change Password on Next Login.", type: bool}
+    allowed_sessions: {description: "Maximum concurrent logins.", type: int}
+    last_login: {description: "Last sign-in date, as the site returns it.", type: str}
+    locked_out_date: {description: "When it was locked out, if it is.", type: str}
+    failed_attempts: {description: "Failed sign-in attempts counted now.", type: int}
+    last_password_change: {description: "When the password last changed (Statistics tab).", type: str}
 """
 
 from ansible.module_utils.basic import AnsibleModule

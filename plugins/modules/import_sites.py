@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: Ocerra Acumatica toolkit team
-# MIT License (see galaxy.yml)
+# MIT License (see LICENSE)
 # The work is done by the action plugin of the same name (plugins/action/import_sites.py);
 # this file documents it for ansible-doc.
 
@@ -25,8 +25,8 @@ description:
     its sites are compared instead of adopted again - the entities they lack and logins that
     differ are listed - and only the other sites are written to O(dest), with host names that
     do not clash, so both can be used together (C(-i existing -i dest)).
-author: Ocerra Acumatica toolkit team
-version_added: 0.2.0
+author: Ocerra (@Ocerra)
+version_added: 0.1.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

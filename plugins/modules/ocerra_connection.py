@@ -1,10 +1,11 @@
 #!/usr/bin/python
 # Copyright: Ocerra Acumatica toolkit team
-# MIT License (see galaxy.yml)
+# MIT License (see LICENSE)
 
 DOCUMENTATION = r"""
 module: ocerra_connection
 short_description: Set and verify the MYOB Acumatica connection of one Ocerra entity
+version_added: 0.1.0
 description:
   - Writes the ERP base URL, tenant, branch, login and (when told to) the API user's password
     into the MYOB Acumatica settings of one Ocerra client (entity), switches Enable Connection
@@ -17,7 +18,7 @@ description:
   - A status other than C(Connected) is tested once; only C(Unreachable) and C(LicenseLimit)
     are tested again (O(status_retry)). C(InvalidCredentials) and C(AccountLocked) are never
     retried, because each test is one more failed sign-in toward the ERP's lock-out.
-author: Ocerra Acumatica toolkit team
+author: Ocerra (@Ocerra)
 extends_documentation_fragment:
   - ocerra.acumatica.ocerra
   - ansible.builtin.action_common_attributes
@@ -132,14 +133,14 @@ connection:
   returned: success, and failures on the connection status
   type: dict
   contains:
-    client_id: {description: GUID of the Ocerra client., type: str}
-    client_name: {description: Its name; null when given by O(client_id)., type: str}
-    erp_url: {description: ERP base URL., type: str}
-    tenant: {description: ERP tenant., type: str}
-    branch: {description: Default branch ID., type: str}
-    login: {description: The API user's login., type: str}
-    has_password: {description: Whether Ocerra stores a password., type: bool}
-    enabled: {description: Enable Connection., type: bool}
+    client_id: {description: "GUID of the Ocerra client.", type: str}
+    client_name: {description: "Its name; null when given by O(client_id).", type: str}
+    erp_url: {description: "ERP base URL.", type: str}
+    tenant: {description: "ERP tenant.", type: str}
+    branch: {description: "Default branch ID.", type: str}
+    login: {description: "The API user's login.", type: str}
+    has_password: {description: "Whether Ocerra stores a password.", type: bool}
+    enabled: {description: "Enable Connection.", type: bool}
     status:
       description: The last connection test.
       type: dict
@@ -147,8 +148,8 @@ connection:
         code: {description: "C(Connected), C(Disabled), C(NotConfigured), C(InvalidCredentials),
           C(AccountLocked), C(PasswordChangeRequired), C(LicenseLimit), C(TenantNotFound) or
           C(Unreachable).", type: str}
-        message: {description: Ocerra's status text., type: str}
-        checked: {description: When it was tested (ISO 8601)., type: str}
+        message: {description: "Ocerra's status text.", type: str}
+        checked: {description: "When it was tested (ISO 8601).", type: str}
   sample:
     client_id: 6f1c2b7e-8a3d-4c55-9d0e-1a2b3c4d5e6f
     client_name: Acme Live

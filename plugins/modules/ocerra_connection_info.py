@@ -1,10 +1,11 @@
 #!/usr/bin/python
 # Copyright: Ocerra Acumatica toolkit team
-# MIT License (see galaxy.yml)
+# MIT License (see LICENSE)
 
 DOCUMENTATION = r"""
 module: ocerra_connection_info
 short_description: List the MYOB Acumatica connections of the Ocerra entities a user can see
+version_added: 0.1.0
 description:
   - Reads the MYOB Acumatica settings of every Ocerra client (entity) the service user can
     reach, with their ERP base URL, tenant, login, Enable Connection and status. Never a
@@ -12,7 +13,7 @@ description:
   - The filters find every entity that uses a given site and login, which a password change
     must reach.
   - Read-only. Costs two requests for the list of clients plus one per client.
-author: Ocerra Acumatica toolkit team
+author: Ocerra (@Ocerra)
 extends_documentation_fragment:
   - ocerra.acumatica.ocerra
   - ansible.builtin.action_common_attributes

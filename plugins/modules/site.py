@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: Ocerra Acumatica toolkit team
-# MIT License (see galaxy.yml)
+# MIT License (see LICENSE)
 # The work is done by the action plugin of the same name (plugins/action/site.py); this file
 # documents it for ansible-doc.
 
@@ -34,8 +34,8 @@ description:
     rotation to finish), else its current one, and makes a pending password current once the
     ERP and every entity hold it.
   - The outcome is kept for M(ocerra.acumatica.site_report); this task does not fail for a
-    degraded or failed site (the role C(ocerra.acumatica.sites) fails them after the report).
-author: Ocerra Acumatica toolkit team
+    degraded or failed site (the role C(ocerra.acumatica.toolkit) fails them after the report).
+author: Ocerra (@Ocerra)
 version_added: 0.1.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: Ocerra Acumatica toolkit team
-# MIT License (see galaxy.yml)
+# MIT License (see LICENSE)
 # The work is done by the action plugin of the same name (plugins/action/site_report.py);
 # this file documents it for ansible-doc.
 
@@ -20,7 +20,7 @@ description:
   - After a run that was killed, O(path) still says C(running) and C(<path>.d/) holds the
     entries of the sites that finished.
   - The report is written in check mode too, as the plan.
-author: Ocerra Acumatica toolkit team
+author: Ocerra (@Ocerra)
 version_added: 0.1.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -110,8 +110,8 @@ stats:
   returned: when O(state=finished)
   type: dict
   contains:
-    generated: {description: When the report was written (UTC)., type: str}
-    check_mode: {description: Whether the run was a plan., type: bool}
-    counts: {description: Sites per status (ok, changed, degraded, failed)., type: dict}
-    sites: {description: Each site's status and reason., type: dict}
+    generated: {description: "When the report was written (UTC).", type: str}
+    check_mode: {description: "Whether the run was a plan.", type: bool}
+    counts: {description: "Sites per status (ok, changed, degraded, failed).", type: dict}
+    sites: {description: "Each site's status and reason.", type: dict}
 """

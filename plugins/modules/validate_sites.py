@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: Ocerra Acumatica toolkit team
-# MIT License (see galaxy.yml)
+# MIT License (see LICENSE)
 # The work is done by the action plugin of the same name (plugins/action/validate_sites.py);
 # this file documents it for ansible-doc.
 
@@ -41,7 +41,7 @@ description:
     expression is accepted as present but not checked (see RV(unchecked)).
   - Meant as the first task of every playbook, with C(run_once=true). The same checks run
     without Ansible through C(./run validate).
-author: Ocerra Acumatica toolkit team
+author: Ocerra (@Ocerra)
 version_added: 0.1.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -74,7 +74,7 @@ options:
       - V(false) fails the task when any site is invalid, so a play stops before any network
         call.
       - V(true) never fails it for a site's errors and returns the invalid sites in
-        RV(invalid) instead, so that each fails alone (the role C(ocerra.acumatica.sites) and
+        RV(invalid) instead, so that each fails alone (the role C(ocerra.acumatica.toolkit) and
         M(ocerra.acumatica.site) do this) while the valid ones run.
     type: bool
     default: false
@@ -102,7 +102,8 @@ EXAMPLES = r"""
   hosts: localhost
   gather_facts: false
   tasks:
-    - ocerra.acumatica.validate_sites:
+    - name: Validate the sites of region_au
+      ocerra.acumatica.validate_sites:
         hosts: "{{ groups['region_au'] }}"
 """
 

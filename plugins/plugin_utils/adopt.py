@@ -66,7 +66,7 @@ def group(connections):
             unusable.append({**c, "reason": why})
             continue
         groups.setdefault(site_key({"erp_url": url, "tenant": c["tenant"], "login": ""}), []).append(c)
-    sites = [Site(base_url(cs[0]["erp_url"]), str(cs[0]["tenant"]).strip(), cs) for _, cs in sorted(groups.items())]
+    sites = [Site(base_url(cs[0]["erp_url"]), str(cs[0]["tenant"]).strip(), cs) for _key, cs in sorted(groups.items())]
     return sites, unusable
 
 

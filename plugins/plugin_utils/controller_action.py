@@ -24,5 +24,5 @@ class ControllerAction(ActionBase):
         if self.NEEDS_HTTP and HTTP_IMPORT_ERROR:
             raise AnsibleActionFail(missing_required_lib("requests") + " (the controller runs this task)")
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
         return result, args

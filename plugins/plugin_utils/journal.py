@@ -39,7 +39,7 @@ def default_state_dir():
 def site_folder(state_dir, url, tenant, login):
     """The site's folder: readable, and unique for (URL, tenant, login) compared as the ERP does."""
     key = "|".join(str(v or "").strip().rstrip("/").casefold() for v in (url, tenant, login))
-    host = re.sub(r"^[a-z]+://", "", key.split("|")[0])
+    host = re.sub(r"^[a-z]+://", "", key.split("|", maxsplit=1)[0])
     slug = re.sub(r"[^a-z0-9]+", "-", f"{host}-{tenant}-{login}".casefold()).strip("-")[:80]
     return os.path.join(state_dir, "sites", f"{slug}-{hashlib.sha256(key.encode()).hexdigest()[:12]}")
 

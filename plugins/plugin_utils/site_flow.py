@@ -32,8 +32,8 @@ from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.errors import EndpointNotPublished
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import close_all
-from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import (CONNECTED, LISTING_WORKERS,
-                                                                                    OcerraClient)
+from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import (
+    CONNECTED, LISTING_WORKERS, OcerraClient)
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import (
     ConnectionFailed, ensure_connection, plan, public)
 from ansible_collections.ocerra.acumatica.plugins.module_utils.password_policy import MIN_LENGTH, generate
@@ -664,7 +664,7 @@ class SiteFlow:
         now = self.erp.seam.server_time
         change = self.record.previous or {}
         known = user.get("last_password_change") in (change.get("password_changed_before"),
-                                                      change.get("password_changed_after"))
+                                                     change.get("password_changed_after"))
         if not changed or not now or known or now - changed > IN_FLIGHT:
             return
         if all(self._worked_when_read(r) for r in runs):

@@ -155,7 +155,7 @@ def _abandoned_sessions(record):
     if record.live_runs:
         return (" Another run on this machine (pid %s, started %s) is working on this site now and may hold "
                 "them; run again when it has finished." % (record.live_runs[-1].get("pid"),
-                                                            record.live_runs[-1].get("started")))
+                                                           record.live_runs[-1].get("started")))
     runs = record.unfinished_runs
     if not runs:
         return ""
@@ -250,7 +250,7 @@ def _changed(record):
     return entry("degraded", prefix + found + (
         "%s %s could not be updated or verified (%s); first error: %s%s. A later run finishes it: it pushes "
         "the password to every entity that is not Connected." % (
-            head, _plural(len(bad), "entity"), ", ".join(k for k, _ in bad), str(bad[0][1]).rstrip("."), more))
+            head, _plural(len(bad), "entity"), ", ".join(k for k, _error in bad), str(bad[0][1]).rstrip("."), more))
         + unlisted, erp, views)
 
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: Ocerra Acumatica toolkit team
-# MIT License (see galaxy.yml)
+# MIT License (see LICENSE)
 """Offline validation of the sites' inventory variables (schemas/site.schema.json and more).
 
 Pure Python (PyYAML and jsonschema, no Ansible, no network), shared by `./run validate`
@@ -234,16 +234,19 @@ def site_variables(raw, decrypt=str):
         for part in parts:
             if isinstance(part, Unchecked) or not isinstance(part, (str, int, float)):
                 return part if isinstance(part, Unchecked) else Unchecked(TEMPLATE)
-        text = _REF.sub(lambda m, it=iter(parts): str(next(it)), value)
+        filled = iter(parts)
+        text = _REF.sub(lambda m: str(next(filled)), value)
         return Vaulted(text) if any(isinstance(p, Vaulted) for p in parts) else text
 
     return {k: lookup(k, 0) for k in sorted(raw) if str(k).startswith(PREFIXES)}
 
 
-def with_env_fallbacks(variables, environ=os.environ):
+def with_env_fallbacks(variables, environ=None):
     """(variables, {name: environment variable}): the site variables the inventory leaves unset
-    taken from the environment variables the modules' options fall back to (how AWX and CI
-    inject credentials). A value from the environment is shown nowhere, like a vaulted one."""
+    taken from the environment variables (`environ`, default os.environ) the modules' options
+    fall back to (how AWX and CI inject credentials). A value from the environment is shown
+    nowhere, like a vaulted one."""
+    environ = os.environ if environ is None else environ
     taken = {name: env for name, env in ENV_FALLBACKS.items() if name not in variables and environ.get(env)}
     return {**variables, **{name: FromEnvironment(environ[env]) for name, env in taken.items()}}, taken
 
@@ -410,9 +413,9 @@ def _cross_site_rules(sites):
             others = ", ".join("'%s'" % h for h in hosts if h != host)
             found.append((host, ["erp_url"], "describes the same site (erp_url and erp_tenant) as "
                                              "host %s: keep one inventory host per site" % others))
-    for (field, _), places in by_entity.items():
+    for (field, _value), places in by_entity.items():
         for host, i in places if len(places) > 1 else ():
-            others = sorted({h for h, _ in places if h != host})
+            others = sorted({h for h, _where in places if h != host})
             where = ("also listed under host %s: an entity belongs to one site only"
                      % ", ".join("'%s'" % h for h in others)) if others else "listed twice in this site"
             found.append((host, ["ocerra_entities", i, field], where))
@@ -430,10 +433,10 @@ def validate_sites(sites, schema=None):
     for host in sorted(plain):
         site = plain[host]
         v = {k: val for k, val in site.variables.items() if str(k).startswith(PREFIXES)}
-        hidden = [p for p, _ in unchecked_paths(v)]
+        hidden = [p for p, _reason in unchecked_paths(v)]
         rules = _site_rules(v)
         # A rule's specific message replaces the schema's general one about the same value.
-        ruled = {tuple(p) for p, _ in rules}
+        ruled = {tuple(p) for p, _rule in rules}
         for path, message in [e for e in _schema_errors(v, schema) if tuple(e[0]) not in ruled] + rules:
             # A value we could not see cannot be judged; its errors would be guesses.
             if any(tuple(path[:len(h)]) == tuple(h) for h in hidden):
@@ -490,7 +493,7 @@ class _VarsBlock:
         self.node, self.vaulted = node, vaulted  # node: the YAML mapping node (None if opaque)
 
     def keys(self):
-        return [_key(k) for k, _ in self.node.value] if _is_mapping(self.node) else []
+        return [_key(k) for k, _value in self.node.value] if _is_mapping(self.node) else []
 
     def lines(self, var):
         lines = {}
@@ -691,7 +694,7 @@ class InventoryScan:
             if entry.startswith("."):
                 continue
             if os.path.isdir(full):
-                files = sorted(os.path.join(r, f) for r, _, fs in os.walk(full) for f in fs
+                files = sorted(os.path.join(r, f) for r, _dirs, fs in os.walk(full) for f in fs
                                if not f.startswith(".") and os.path.splitext(f)[1] in _VARS_EXTENSIONS
                                and not f.endswith(_IGNORED))
                 owner = entry
@@ -709,7 +712,7 @@ class InventoryScan:
         # Secrets are the schema's secret paths and every variable a secret refers to by
         # `{{ name }}`: a literal behind one level of indirection is still a literal.
         secret_names, errors = set(), []
-        for _ in range(5):
+        for _attempt in range(5):
             before = len(secret_names)
             for block in self.blocks:
                 for path, node in _walk(block.node, ()) if _is_mapping(block.node) else ():
@@ -759,7 +762,7 @@ def _whole_template(text):
 
 # --------------------------------------------------------------------------- one entry point
 
-def validate_inventory(hosts, scans=(), decrypt=str, all_files=True, schema=None, environ=os.environ,
+def validate_inventory(hosts, scans=(), decrypt=str, all_files=True, schema=None, environ=None,
                        extra_vars=()):
     """Validate Ansible hosts. `hosts`: {host: raw vars as Ansible merged them (including
     group_names and inventory_file)}; `scans`: InventoryScan of the inventories they came from;
@@ -785,5 +788,8 @@ def validate_inventory(hosts, scans=(), decrypt=str, all_files=True, schema=None
     errors = [e for scan in scans for e in scan.errors
               if all_files or e.host is None or ("host", e.host) in owners or ("group", e.host) in owners]
     errors = _unique(errors + validate_sites(sites, schema))
-    order = lambda e: (e.file or "", e.line or 0)  # noqa: E731
-    return sorted(errors, key=order), unchecked, sorted(site_warnings(sites), key=order)
+    return sorted(errors, key=_file_order), unchecked, sorted(site_warnings(sites), key=_file_order)
+
+
+def _file_order(error):
+    return (error.file or "", error.line or 0)

@@ -125,7 +125,7 @@ def site_of(host, task_vars, template):
                 "the password lookup on /dev/null?): the password written to the ERP would exist nowhere "
                 "after the run. Keep it in the inventory (ansible-vault encrypt_string) or in a file the "
                 "lookup writes, and run again; nothing was sent")
-    variables, _ = with_env_fallbacks(variables)
+    variables, _from_env = with_env_fallbacks(variables)
     return Site(host, {name: plain(value) for name, value in variables.items()}, task_vars.get("inventory_dir"))
 
 

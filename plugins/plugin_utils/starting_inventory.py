@@ -100,7 +100,8 @@ def _user_lines(site, email_domain):
     if not user or not user.get("exists"):
         return ["# Not read from the ERP: defaults to check before the first provision (IMPORT.md).",
                 f"api_user_email: {_s(f'ocerraapi+{site.host}@{email_domain}')}",
-                "api_user_roles:"] + [f"  - {_s(r)}" for r in DEFAULT_ROLES] + [
+                "api_user_roles:",
+                *(f"  - {_s(r)}" for r in DEFAULT_ROLES),
                 "api_user_roles_mode: \"additive\"     # adds what is missing, removes nothing",
                 f"api_user_licence_type: {_s(DEFAULT_LICENCE)}"]
     lines = ["# The API user as the ERP has it today:"]

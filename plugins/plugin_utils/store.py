@@ -114,7 +114,7 @@ class VaultFileStore(Store):
     @property
     def _vault(self):
         secrets = self._secrets if self._secrets is not None else vault_secrets()
-        if not any(vid == self.vault_id for vid, _ in secrets):
+        if not any(vid == self.vault_id for vid, _secret in secrets):
             raise StoreError(f"the vault id '{self.vault_id}' (api_user_password_vault_id) is not among this run's "
                              "vault secrets: give it (--vault-id ID@FILE, or vault_identity_list in ansible.cfg)")
         return VaultLib(secrets), dict(secrets)[self.vault_id]
@@ -125,7 +125,7 @@ class VaultFileStore(Store):
                 ciphertext = handle.read()
         except FileNotFoundError:
             return Passwords()
-        vault, _ = self._vault
+        vault, _vault_id = self._vault
         try:
             data = yaml.safe_load(vault.decrypt(ciphertext)) or {}
         except Exception as exc:  # noqa: BLE001 - the text of a vault error names no secret

@@ -173,20 +173,24 @@ class Site:
         return forms
 
     # ---- runs ----------------------------------------------------------------------------
-    def start(self, playbook, *args, env=None, ansible_bin=ANSIBLE_BIN, report_path=None, state_dir=None):
-        """Start ansible-playbook playbooks/<playbook> (or a path) on this inventory (with the
-        ansible-playbook of `ansible_bin`) without waiting: a Started to finish()."""
+    def start(self, playbook, *args, env=None, ansible_bin=ANSIBLE_BIN, report_path=None, state_dir=None,
+              project=None):
+        """Start ansible-playbook playbooks/<playbook> (or a path, or a collection's playbook by
+        its FQCN) on this inventory (with the ansible-playbook of `ansible_bin`, in `project`
+        with its ansible.cfg, else in the repository) without waiting: a Started to finish()."""
         report_path = Path(report_path or self.report_path)
         if report_path.exists():
             report_path.unlink()
-        path = str(playbook) if Path(str(playbook)).is_absolute() else "playbooks/%s" % playbook
+        named = Path(str(playbook)).is_absolute() or str(playbook).startswith("ocerra.acumatica.")
+        path = str(playbook) if named else "playbooks/%s" % playbook
         cmd = [str(Path(ansible_bin) / "ansible-playbook"), path, "-i", str(self.inventory),
                "-e", "toolkit_report_path=%s" % report_path, "-e", "toolkit_state_dir=%s" % (state_dir or self.state_dir),
                *args]
-        full_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+        cwd = Path(project or ROOT)
+        full_env = dict(os.environ, ANSIBLE_CONFIG=str(cwd / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                         ANSIBLE_FORCE_COLOR="0", **(env or {}))
         full_env.pop("ANSIBLE_STDOUT_CALLBACK", None)
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         return Started(proc, cmd, report_path)
 
     def finish(self, started, check_secrets=True, sessions_balanced=True):
@@ -203,9 +207,10 @@ class Site:
             self.assert_sessions_balanced()
         return run
 
-    def play(self, playbook, *args, check_secrets=True, env=None, ansible_bin=ANSIBLE_BIN):
-        """ansible-playbook playbooks/<playbook> (or a path) on this inventory; a Run."""
-        return self.finish(self.start(playbook, *args, env=env, ansible_bin=ansible_bin), check_secrets)
+    def play(self, playbook, *args, check_secrets=True, env=None, ansible_bin=ANSIBLE_BIN, project=None):
+        """ansible-playbook playbooks/<playbook> (or a path, or an FQCN) on this inventory; a Run."""
+        return self.finish(self.start(playbook, *args, env=env, ansible_bin=ansible_bin, project=project),
+                           check_secrets)
 
     def provision(self, *args, **kw):
         return self.play("provision.yml", *args, **kw)

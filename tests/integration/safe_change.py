@@ -14,7 +14,7 @@ from pathlib import Path
 from sandbox.acumatica import security
 from sandbox.faults import DropConnection
 from tests.integration.conftest import default_seed_dict
-from tests.integration.helpers import API_LOGIN, ENTITIES, INSTANCE_TENANT, SITES
+from tests.integration.helpers import API_LOGIN, ENTITIES, INSTANCE_TENANT
 
 ROLES = ["AP Clerk", "AR Clerk", "CA Clerk", "GL Clerk", "TX Viewer", "FA Clerk", "DR Viewer"]
 FULL_API = "Full User (Full API)"

@@ -1,4 +1,4 @@
-"""The role `ocerra.acumatica.sites` as a partner's own playbook uses it: its validated entry
+"""The role `ocerra.acumatica.toolkit` as a partner's own playbook uses it: its validated entry
 point `main` refuses a bad knob before anything runs, without showing a secret at any
 verbosity, and does the same work as provision.yml."""
 import pytest
@@ -16,7 +16,7 @@ def playbook(tmp_path, body):
 
 def test_a_bad_knob_fails_the_roles_validation_without_showing_a_secret(site, tmp_path):
     site.extra_secrets.add(CANARY)
-    path = playbook(tmp_path, "    - ansible.builtin.import_role:\n        name: ocerra.acumatica.sites\n"
+    path = playbook(tmp_path, "    - ansible.builtin.import_role:\n        name: ocerra.acumatica.toolkit\n"
                               "      vars:\n        toolkit_flow: provisoin\n"
                               '        api_user_password: "%s"\n' % CANARY)
     run = site.play(path, "-vvv")
@@ -27,7 +27,7 @@ def test_a_bad_knob_fails_the_roles_validation_without_showing_a_secret(site, tm
 
 
 def test_the_roles_main_entry_point_provisions_a_site(site, tmp_path):
-    path = playbook(tmp_path, "    - ansible.builtin.import_role:\n        name: ocerra.acumatica.sites\n")
+    path = playbook(tmp_path, "    - ansible.builtin.import_role:\n        name: ocerra.acumatica.toolkit\n")
     run = site.play(path)
     assert run.rc == 0, run
     assert "Validating arguments against arg spec 'main'" in run.stdout

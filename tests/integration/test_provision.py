@@ -69,7 +69,7 @@ def test_no_change_run_shows_the_flows_warnings_and_keeps_outcomes_out_of_result
             site.sandbox.acumatica_url, host) in run.out
     assert '"site": {' not in run.out and "AnsiballZ" not in run.out
     # Once per site in its own task's result; the run's summary (and its set_stats) come after.
-    per_site = run.out.split("TASK [ocerra.acumatica.sites : Finish the run's report", 1)[0]
+    per_site = run.out.split("TASK [ocerra.acumatica.toolkit : Finish the run's report", 1)[0]
     assert per_site.count('"status": "ok"') == 3
     assert site.writes() == before
     assert run.statuses() == {"acme": "ok", "bravo": "ok", "charlie": "ok"}

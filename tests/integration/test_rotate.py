@@ -2,15 +2,12 @@
 either system is touched, applied in the safe order, verified, promoted; resumable after a
 crash with the same pending password; scheduled by the password's age; two phases for a store
 kept in git; the store never in plain text."""
-import json
-import os
 import stat
-from datetime import timedelta
 
 import pytest
 import yaml
 
-from tests.integration.helpers import ENTITIES, SITES, decrypt
+from tests.integration.helpers import SITES, decrypt
 from tests.integration.safe_change import Fakes, Killer, provisioned_seed
 from tests.modules.erp_support import leaked_forms
 

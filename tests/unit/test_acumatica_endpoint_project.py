@@ -64,6 +64,7 @@ def test_user_entity_fields_mappings_and_actions():
 def test_the_core_edition_maps_no_myob_view_and_the_myob_one_adds_only_licences():
     core_xml, myob_xml = ue.project_xml(ue.CORE), ue.project_xml(ue.MYOB)
     assert "LicenseType" not in core_xml       # safe on plain Acumatica, whatever MYOB's view is
+    assert "LicenseType" in myob_xml
     _, myob_fields = fields_of(ue.MYOB)
     assert list(myob_fields) == CORE_FIELDS + ["LicenseTypes"]
     assert myob_fields["LicenseTypes"] == "UserLicenseType[]"

@@ -77,7 +77,8 @@ print(out.getvalue())
 
 
 def test_the_built_collection_ships_the_licence_and_metadata_and_no_repository_tooling(tmp_path):
-    done = subprocess.run(["ansible-galaxy", "collection", "build", "--output-path", str(tmp_path), str(ROOT)],
+    done = subprocess.run([str(Path(sys.executable).parent / "ansible-galaxy"), "collection", "build", "--output-path",
+                           str(tmp_path), str(ROOT)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     (tarball,) = tmp_path.glob("ocerra-acumatica-*.tar.gz")
@@ -86,7 +87,11 @@ def test_the_built_collection_ships_the_licence_and_metadata_and_no_repository_t
     assert {"LICENSE", "meta/execution-environment.yml", "meta/requirements.txt", "meta/bindep.txt",
             "meta/runtime.yml", "customization/UserAdmin/project.xml",
             "customization/UserAdminMyob/project.xml"} <= names
-    for repository_only in ("ansible.cfg", "run", "pytest.ini", "requirements.txt", ".gitignore"):
+    assert {"CHANGELOG.md", "changelogs/changelog.yaml", "tests/sanity/ignore-2.19.txt"} <= names
+    for repository_only in ("ansible.cfg", "run", "pytest.ini", "requirements.txt", ".gitignore", "pyproject.toml",
+                            ".ansible-lint", "execution-environment.yml", "changelogs/.plugin-cache.yaml"):
         assert repository_only not in names
-    assert not any(n.split("/")[0] in {"tests", "sandbox", "bench", "tools", "inventories", ".venv", "out"}
+    assert not any(n.split("/")[0] in {"sandbox", "bench", "tools", "inventories", ".venv", "out", "dist", ".lint"}
                    for n in names)
+    # Of the tests, only ansible-test's ignore file ships (consumers run sanity on what they got).
+    assert {n for n in names if n.startswith("tests/") and "." in n.rsplit("/", 1)[-1]} == {"tests/sanity/ignore-2.19.txt"}

@@ -15,14 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_ansible_doc_reads_the_roles_entry_point():
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     done = subprocess.run([str(Path(sys.executable).parent / "ansible-doc"), "-t", "role", "--json",
-                           "ocerra.acumatica.sites"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                           "ocerra.acumatica.toolkit"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "WARNING" not in done.stderr.upper(), done.stderr
     docs = json.loads(done.stdout)
-    assert set(docs["ocerra.acumatica.sites"]["entry_points"]) == {"main"}
+    assert set(docs["ocerra.acumatica.toolkit"]["entry_points"]) == {"main"}
 
 
 def test_the_role_takes_no_secret():
-    specs = yaml.safe_load((ROOT / "roles" / "sites" / "meta" / "argument_specs.yml").read_text())
+    specs = yaml.safe_load((ROOT / "roles" / "toolkit" / "meta" / "argument_specs.yml").read_text())
     options = specs["argument_specs"]["main"]["options"]
     assert set(options) == {"toolkit_flow", "toolkit_report_path", "toolkit_report_playbook",
                             "toolkit_ocerra_throttle", "toolkit_state_dir", "toolkit_lock_wait"}

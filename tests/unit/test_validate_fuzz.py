@@ -12,7 +12,6 @@ import multiprocessing
 import os
 import random
 import string
-import sys
 import time
 from pathlib import Path
 

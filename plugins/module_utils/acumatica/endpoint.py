@@ -199,7 +199,7 @@ def _ensure_myob(client, tenant, check_mode, missing):
             f"The MYOB edition of the User endpoint ({MYOB.project}, which maps the user's licence types) could "
             f"not be published on MYOB Acumatica {client.site}; the core endpoint {CORE.name} is published and "
             f"unchanged. {exc.message} If this site is plain Acumatica (no licence types), remove "
-            "api_user_licence_type (licence_types) from its inventory.", publish_log=exc.details.get("publish_log"))
+            "api_user_licence_type (licence_types) from its inventory.", publish_log=exc.details.get("publish_log")) from exc
     if outcome["changed"] and not check_mode:
         problem = client.contract_api_problem(MYOB.entity_path)
         if problem:

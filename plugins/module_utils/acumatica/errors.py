@@ -86,8 +86,8 @@ def classify(response):
         texts.append(unquote_plus(response.headers.get("Location", "")))
     text = " ".join(t for t in texts if t)[:_MAX_TEXT]
     code = next((code for field, code in _FIELD_RULES
-                 if any(path.split("[")[0] == field for path, _ in field_errors)), None)
-    for message in [m for _, m in field_errors] + [text]:
+                 if any(path.split("[")[0] == field for path, _message in field_errors)), None)
+    for message in [m for _path, m in field_errors] + [text]:
         code = code or _by_text(message)
     return Failure(code or _STATUS_FALLBACK.get(response.status_code, OTHER), response.status_code,
                    _summary(text, field_errors), field_errors)

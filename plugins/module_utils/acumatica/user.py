@@ -37,7 +37,7 @@ def view(record):
         if field.detail and field.contract not in record:
             user[field.key] = None        # not mapped by this edition of the endpoint: unknown
         elif field.detail:
-            user[field.key] = uf.sort_names(n for n, selected, _ in uf.rows(record, field.key) if selected)
+            user[field.key] = uf.sort_names(n for n, selected, _available in uf.rows(record, field.key) if selected)
         else:
             user[field.key] = field.read(uf.value(record, field.contract))
     # Disabled and Pending mask a lock in the status; then the lock date tells.
@@ -166,8 +166,8 @@ def _plan_create(desired, password_step):
 
 def _plan_rows(plan, record, field, wanted, mode, rows_are_current, site, login, user_type):
     current = uf.rows(record, field.key)
-    names = {uf.fold(n): n for n, _, _ in current}
-    have = {uf.fold(n) for n, selected, _ in current if selected}
+    names = {uf.fold(n): n for n, _selected, _available in current}
+    have = {uf.fold(n) for n, selected, _available in current if selected}
     want = {uf.fold(w): names.get(uf.fold(w), w.strip()) for w in wanted}
     if rows_are_current and current:
         _check_rows(field.key, current, [want[k] for k in want if k not in have], site, login, user_type)
@@ -186,11 +186,11 @@ def _plan_rows(plan, record, field, wanted, mode, rows_are_current, site, login,
 
 def _check_rows(key, current, adding, site, login, user_type):
     """Fail before writing when the rows already show that an addition cannot work."""
-    known = {uf.fold(n): (n, available) for n, _, available in current}
+    known = {uf.fold(n): (n, available) for n, _selected, available in current}
     if key == "roles":
         unknown = [n for n in adding if uf.fold(n) not in known]
         if unknown:
-            raise role_error(unknown, site, login, user_type, [n for n, _, _ in current])
+            raise role_error(unknown, site, login, user_type, [n for n, _selected, _available in current])
         return
     blocked = [n for n in adding if uf.fold(n) not in known or known[uf.fold(n)][1] == 0]
     if blocked:
@@ -207,14 +207,14 @@ def role_error(roles, site, login, user_type, allowed, server_text=None):
 
 
 def licence_error(types, site, login, current_rows, server_text=None):
-    free = [f"{n} ({'unlimited' if a is None else f'{a} free'})" for n, _, a in current_rows if a is None or a > 0]
+    free = [f"{n} ({'unlimited' if a is None else f'{a} free'})" for n, _selected, a in current_rows if a is None or a > 0]
     said = f" The site said: {server_text}" if server_text else ""
     listed = (f" Licence types available: {', '.join(free)}." if free
               else " See the License Types tab of Users (SM201010) for what is available.")
     return ae.LicenceUnavailable(
         f"Licence type(s) {', '.join(types)} cannot be assigned to '{login}' on MYOB Acumatica {site}: "
         f"unknown or no seat left.{listed}{said} Free a seat or choose another licence_types.",
-        licence_types=list(types), available=[n for n, _, a in current_rows if a is None or a > 0])
+        licence_types=list(types), available=[n for n, _selected, a in current_rows if a is None or a > 0])
 
 
 def _predicted_status(after, status):

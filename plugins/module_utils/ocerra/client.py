@@ -54,6 +54,7 @@ SELECTIONS = ("auto", "query_param", "switch_call")
 # enough to hide Ocerra's latency over hundreds of entities, few enough not to look like a flood.
 LISTING_WORKERS = 32
 
+
 def argument_spec():
     """The shared Ocerra connection options plus how requests choose their client."""
     spec = ocerra_connection_spec()

@@ -162,7 +162,7 @@ def _verified(client, client_id, before, after, saved, retries, delay, sleep):
     AccountLocked are never tested again: each test is one more failed ERP sign-in."""
     needs_test = status_is_stale(before, after) if saved else after["status"]["code"] != CONNECTED
     status = client.test_connection(client_id) if needs_test else after["status"]
-    for _ in range(retries):
+    for _attempt in range(retries):
         if status["code"] not in RETRYABLE:
             break
         sleep(delay)
