@@ -23,7 +23,7 @@ from ansible.plugins.loader import filter_loader, test_loader
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.secrets import Secrets
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report, run_dir
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction, missing_http
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import default_state_dir
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import MODES, PHASES, Interrupted, SiteFlow
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome import entry, outcome
@@ -39,7 +39,8 @@ KNOBS = {"flow": ("toolkit_flow", "provision"), "report": ("toolkit_report_path"
 
 
 class ActionModule(ControllerAction):
-    NEEDS_HTTP = True
+    # Without requests each site is reported failed (below), so the run's report still finishes.
+    NEEDS_HTTP = False
     ARGUMENT_SPEC = {
         "flow": {"type": "str", "choices": list(MODES)},
         "report": {"type": "path"},
@@ -55,6 +56,9 @@ class ActionModule(ControllerAction):
         result, args = self.begin(tmp, task_vars)
         args = self._knobs(args, task_vars)
         host = task_vars.get("inventory_hostname")
+        if missing_http():
+            site_entry = entry("failed", missing_http() + "; nothing was sent to this site.", {}, {})
+            return self._finish(result, args, host, site_entry, [], [], Secrets())
         # validate_sites' registered result (per_site: true) names the sites it refused; read
         # as it is, not templated, since it holds every site's errors.
         invalid = ((task_vars.get(args["validation"]) or {}).get("invalid") or {}).get(host)

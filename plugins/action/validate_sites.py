@@ -13,8 +13,10 @@ import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible.errors import AnsibleActionFail
+
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_validation as sv
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction, missing_library
 
 
 class ActionModule(ControllerAction):
@@ -23,6 +25,8 @@ class ActionModule(ControllerAction):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result, args = self.begin(tmp, task_vars)
+        if sv.Draft202012Validator is None:
+            raise AnsibleActionFail(missing_library("jsonschema"))
         hosts = args["hosts"] or task_vars.get("ansible_play_hosts_all") \
             or [task_vars.get("inventory_hostname")]
         hostvars = task_vars["hostvars"]

@@ -68,4 +68,7 @@ notes:
   - Ocerra publishes no API for its MYOB Acumatica settings. The paths these modules use are
     assumptions kept in one adapter (C(plugins/module_utils/ocerra/client.py)); see
     C(docs/ocerra-adapter.md).
+requirements:
+  - python >= 3.9
+  - requests
 """

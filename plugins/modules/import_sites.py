@@ -27,6 +27,8 @@ description:
     do not clash, so both can be used together (C(-i existing -i dest)).
 author: Ocerra (@Ocerra)
 version_added: 0.1.0
+requirements:
+  - requests (in the controller's Python)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

@@ -37,6 +37,8 @@ description:
     degraded or failed site (the role C(ocerra.acumatica.toolkit) fails them after the report).
 author: Ocerra (@Ocerra)
 version_added: 0.1.0
+requirements:
+  - requests (in the controller's Python)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

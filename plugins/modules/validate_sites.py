@@ -43,6 +43,8 @@ description:
     without Ansible through C(./run validate).
 author: Ocerra (@Ocerra)
 version_added: 0.1.0
+requirements:
+  - jsonschema (in the controller's Python)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

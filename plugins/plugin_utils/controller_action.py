@@ -8,6 +8,15 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.ocerra.acumatica.plugins.module_utils.http import HTTP_IMPORT_ERROR
 
 
+def missing_http():
+    """Ansible's missing-library message when `requests` cannot be imported here, else None."""
+    return missing_library("requests") if HTTP_IMPORT_ERROR else None
+
+
+def missing_library(name):
+    return missing_required_lib(name) + " (the controller runs this task)"
+
+
 class ControllerAction(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -21,8 +30,8 @@ class ControllerAction(ActionBase):
 
     def begin(self, tmp, task_vars):
         """(result, validated arguments) at the start of run()."""
-        if self.NEEDS_HTTP and HTTP_IMPORT_ERROR:
-            raise AnsibleActionFail(missing_required_lib("requests") + " (the controller runs this task)")
+        if self.NEEDS_HTTP and missing_http():
+            raise AnsibleActionFail(missing_http())
         result = super().run(tmp, task_vars)
         _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
         return result, args

@@ -31,3 +31,27 @@ def test_default_report_lands_in_the_current_directory_and_the_summary_in_the_st
     assert "ocerra_acumatica_report" in stats and '"changed": 3' in stats
     for secret in site.forbidden_strings():
         assert secret not in done.stdout
+
+
+def test_a_controller_without_requests_gets_ansible_s_missing_library_message_not_a_crash(site, tmp_path):
+    """The toolkit's own actions talk HTTP from the controller's Python: without `requests` there
+    (meta/requirements.txt not installed), each site fails with Ansible's missing-library
+    message and the report says so, instead of "Unexpected Exception" (exit 250); nothing is sent."""
+    shadow = tmp_path / "no-requests" / "requests"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('No module named requests (hidden by the test)')\n")
+    run = site.provision(env={"PYTHONPATH": str(shadow.parent)})
+    assert run.rc == 2 and "Unexpected Exception" not in run.out
+    assert "Failed to import the required Python library (requests)" in run.out
+    assert run.statuses() == dict.fromkeys(["acme", "bravo", "charlie"], "failed")
+    assert site.writes() == (0, 0)
+
+
+def test_a_controller_without_jsonschema_gets_ansible_s_missing_library_message_before_anything_is_sent(site, tmp_path):
+    shadow = tmp_path / "no-jsonschema" / "jsonschema"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('No module named jsonschema (hidden by the test)')\n")
+    run = site.provision(env={"PYTHONPATH": str(shadow.parent)})
+    assert run.rc == 2 and "Unexpected Exception" not in run.out and "Traceback" not in run.out
+    assert "Failed to import the required Python library (jsonschema)" in run.out
+    assert site.writes() == (0, 0)
