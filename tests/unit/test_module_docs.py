@@ -112,3 +112,20 @@ def test_ansible_doc_documents_the_lookup():
     assert done.returncode == 0 and "WARNING" not in done.stderr.upper(), done.stderr
     doc = json.loads(done.stdout)["ocerra.acumatica.password"]
     assert set(doc["doc"]["options"]) == {"length", "alphabet", "min_length"} and doc["examples"].strip()
+
+
+RETURN_KEYS = {"description", "returned", "type", "elements", "sample", "contains", "version_added"}
+
+
+def return_fields(fields, where):
+    for name, field in (fields or {}).items():
+        yield f"{where}.{name}", field
+        yield from return_fields(field.get("contains"), f"{where}.{name}")
+
+
+@pytest.mark.parametrize("name", ALL_MODULES)
+def test_return_docs_hold_only_known_keys(docs, name):
+    """A colon or comma in an unquoted description turns the rest of the sentence into a key
+    (a cut-off description); validate-modules in ./run lint says so too, this says it sooner."""
+    for where, field in return_fields(docs[f"ocerra.acumatica.{name}"]["return"], name):
+        assert set(field) <= RETURN_KEYS and field.get("description"), (where, set(field) - RETURN_KEYS)
