@@ -1,0 +1,24 @@
+"""The benchmark runs end to end on a few sites, latency variant included: every playbook it
+measures succeeds against the sandbox, so a change of the toolkit or the fakes that breaks
+the `uri` reference or the floor shows here, not at the next measurement."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.integration.helpers import ROOT
+
+pytestmark = pytest.mark.integration
+
+
+def test_every_run_of_the_benchmark_succeeds_on_three_sites(tmp_path):
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--sites", "3", "--repeat", "1",
+                           "--latency", "0.05,0.02", "--json", str(out), "--workdir", str(tmp_path / "work")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    runs = json.loads(out.read_text())["runs"]
+    assert set(runs) == {"a", "b", "c", "d", "bL", "cL"}
+    assert all(run["rc"] == 0 for run in runs.values()), {k: r["rc"] for k, r in runs.items()}
+    assert runs["c"]["requests_per_site_max"] == 3 + 2 and runs["b"]["writes"] == 0
