@@ -56,8 +56,9 @@ class ActionModule(ControllerAction):
         result, args = self.begin(tmp, task_vars)
         args = self._knobs(args, task_vars)
         host = task_vars.get("inventory_hostname")
-        if missing_http():
-            site_entry = entry("failed", missing_http() + "; nothing was sent to this site.", {}, {})
+        missing = missing_http()
+        if missing:
+            site_entry = entry("failed", missing + "; nothing was sent to this site.", {}, {})
             return self._finish(result, args, host, site_entry, [], [], Secrets())
         # validate_sites' registered result (per_site: true) names the sites it refused; read
         # as it is, not templated, since it holds every site's errors.

@@ -30,8 +30,9 @@ class ControllerAction(ActionBase):
 
     def begin(self, tmp, task_vars):
         """(result, validated arguments) at the start of run()."""
-        if self.NEEDS_HTTP and missing_http():
-            raise AnsibleActionFail(missing_http())
+        missing = self.NEEDS_HTTP and missing_http()
+        if missing:
+            raise AnsibleActionFail(missing)
         result = super().run(tmp, task_vars)
         _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
         return result, args
