@@ -22,7 +22,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.loader import filter_loader, test_loader
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.secrets import Secrets
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report, run_dir
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction, missing_http
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import default_state_dir
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import MODES, PHASES, Interrupted, SiteFlow
@@ -151,7 +151,7 @@ def _raiser(caught):
 
 def _load_before_fork():
     """Load, in the controller, what every worker would otherwise load again: the filter and
-    test plugins a task's conditions use, and create the run's directory (run_dir.py).
+    test plugins a task's conditions use.
 
     Ansible imports action plugins in the controller when the strategy looks them up, before
     it forks a worker per task and host, so workers inherit what is loaded here (measured:
@@ -160,7 +160,6 @@ def _load_before_fork():
     for loader in (filter_loader, test_loader):
         for _plugin in loader.all(class_only=True):
             pass
-    run_dir.start()
 
 
 _load_before_fork()

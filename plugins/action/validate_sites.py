@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleActionFail
 
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import decrypted
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_validation as sv
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction, missing_library
 
@@ -39,6 +40,8 @@ class ActionModule(ControllerAction):
         # text), so validation never runs a lookup.
         raw = {str(h): hostvars.raw_get(h) for h in hosts}
         _decrypt_ahead(raw)
+        for host, variables in raw.items():    # the site tasks of this run need not decrypt them again
+            decrypted.keep(host, _decrypted(_site_vaulted(variables)))
         folders = sorted({str(v["inventory_dir"]) for v in raw.values() if v.get("inventory_dir")})
         scans = [sv.InventoryScan(folder) for folder in folders]
         errors, unchecked, warnings = sv.validate_inventory(raw, scans, decrypt=str, all_files=False)
@@ -88,19 +91,28 @@ def _vaulted(value):
         yield value
 
 
+def _site_vaulted(variables):
+    return [v for name, value in variables.items() if str(name).startswith(sv.PREFIXES) for v in _vaulted(value)]
+
+
 def _decrypt(value):
     try:
         str(value)  # the value keeps its plaintext
+        return True
     except Exception:  # noqa: BLE001 - reported by the validation as not checkable
-        pass
+        return False
+
+
+def _decrypted(values):
+    """The values that decrypt (each already has: _decrypt_ahead)."""
+    return [v for v in values if _decrypt(v)]
 
 
 def _decrypt_ahead(raw):
     """Decrypt every vaulted site variable on one thread per CPU before the (serial) checks: the key
     derivation of each value (PBKDF2, most of the validation's time over hundreds of sites)
     releases the GIL, and this task runs alone (run_once)."""
-    values = list({id(v): v for variables in raw.values() for name, value in variables.items()
-                   if str(name).startswith(sv.PREFIXES) for v in _vaulted(value)}.values())
+    values = list({id(v): v for variables in raw.values() for v in _site_vaulted(variables)}.values())
     if len(values) > 1:
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             list(pool.map(_decrypt, values))

@@ -8,6 +8,7 @@ An entity's `password` (equal to api_user_password by validation) is dropped unr
 """
 from collections.abc import Mapping
 
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import decrypted
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_validation import load_schema, with_env_fallbacks
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import VaultFileStore
 
@@ -86,15 +87,19 @@ class Site:
                 "branch": entity.get("branch") or self.erp.get("branch"), "enabled": enabled}
 
 
-def plain(value):
+def plain(value, known=None):
     """A templated value as plain Python: ansible-core's tagged strings become str, a vaulted
-    value (left as it is by the templars of ansible-core before 2.19) is decrypted."""
+    value is decrypted, or taken from `known` ({ciphertext digest: plaintext}, decrypted.py)."""
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): plain(v, known) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
+        return [plain(v, known) for v in value]
+    if known and not isinstance(value, str):
+        text = known.get(decrypted.digest(value))
+        if text is not None:
+            return text
     return str(value)
 
 
@@ -111,6 +116,7 @@ def site_of(host, task_vars, template):
     password lookup on /dev/null) would be written to the ERP and then exist nowhere, so the
     site is refused before anything is sent."""
     variables = {}
+    known = decrypted.known(host)
     for name in MAPPING.keys() & task_vars.keys():
         value = task_vars[name]
         if name == "ocerra_entities" and isinstance(value, list):
@@ -118,7 +124,7 @@ def site_of(host, task_vars, template):
         # A value without an expression is taken as it is (a vaulted one decrypts in plain()):
         # templating each of them costs more than the whole rest of a no-change site's CPU.
         expression = _has_expression(value)
-        variables[name] = plain(template(value) if expression else value)
+        variables[name] = plain(template(value) if expression else value, known)
         if name == "api_user_password" and expression and plain(template(value)) != variables[name]:
             raise SiteVariableError(
                 "api_user_password gives another value each time it is evaluated (a random lookup such as "

@@ -15,7 +15,7 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parents[2]
 # import name -> the distribution that provides it
 PROVIDERS = {"requests": "requests", "urllib3": "requests", "jsonschema": "jsonschema", "yaml": "pyyaml"}
-BUILT_IN = {"ansible", "ansible_collections", "jinja2"}    # jinja2 comes with ansible-core
+BUILT_IN = {"ansible", "ansible_collections", "jinja2", "cryptography"}    # both come with ansible-core
 
 
 def requirements(path):
