@@ -1,6 +1,6 @@
 """The run's private directory on the controller, shared by every worker of the run.
 
-Created when the controller loads the collection's site action (before any worker forks, so
+Created when the controller loads one of the collection's actions (before any worker forks, so
 every worker of the run inherits the same path), private (mkdtemp, 0700) and removed when the
 controller exits (a controller killed by a signal leaves it in the temporary folder; it holds
 no secret in the clear). Workers keep there what the whole run shares, e.g. the list of
