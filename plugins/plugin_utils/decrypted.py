@@ -11,15 +11,12 @@ inherited by every worker it forks: no file holds a password that can be read wi
 key, which is never written anywhere and ends with the run. A value is found by the digest of
 its own ciphertext, so a site's task only gets the plaintext of the very value it holds.
 Whatever is not found (a process that did not inherit the key, an ansible-core without
-VaultHelper) is decrypted by Ansible as before.
+VaultHelper, a Python without cryptography) is decrypted by Ansible as before.
 """
 import base64
 import hashlib
 import json
 import os
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import run_dir
 
@@ -28,10 +25,16 @@ try:
 except ImportError:     # ansible-core before 2.19: every site decrypts its own values
     VaultHelper = None
 
+try:    # ansible-core requires it; ansible-test's import sanity environment does not have it
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+except ImportError:
+    AESGCM = None
+
 
 def digest(value):
     """The digest of a vaulted value's ciphertext, or None for anything else."""
-    if VaultHelper is None or isinstance(value, (str, bytes, bool, int, float, type(None))):
+    if VaultHelper is None or AESGCM is None or isinstance(value, (str, bytes, bool, int, float, type(None))):
         return None
     ciphertext = VaultHelper.get_ciphertext(value, with_tags=False)
     return hashlib.sha256(ciphertext.encode()).hexdigest() if ciphertext else None

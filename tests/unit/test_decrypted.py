@@ -86,3 +86,11 @@ def test_outside_a_run_nothing_is_kept_and_ansible_decrypts(tmp_path, secrets, m
     assert decrypted.known("acme") == {}
     site = site_of("acme", task_vars(site_values()), template=lambda v: v)
     assert site.user["password"] == PASSWORDS["api_user_password"]
+
+
+def test_without_cryptography_nothing_is_sealed_and_ansible_decrypts(run, secrets, monkeypatch):
+    monkeypatch.setattr(decrypted, "AESGCM", None)
+    decrypted.keep("acme", site_values().values())
+    assert list(run.iterdir()) == [] and decrypted.known("acme") == {}
+    site = site_of("acme", task_vars(site_values()), template=lambda v: v)
+    assert site.user["password"] == PASSWORDS["api_user_password"]
