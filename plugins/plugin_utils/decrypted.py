@@ -14,6 +14,7 @@ Whatever is not found (a process that did not inherit the key, an ansible-core w
 VaultHelper, a Python without cryptography) is decrypted by Ansible as before.
 """
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -30,6 +31,8 @@ try:    # ansible-core requires it; ansible-test's import sanity environment doe
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 except ImportError:
     AESGCM = None
+else:   # OpenSSL's AES-GCM set up once in the controller (imported before the fork), not per worker
+    AESGCM(bytes(32))
 
 
 def digest(value):
@@ -83,4 +86,9 @@ def _path(folder, host):
 
 
 def _cipher():
-    return AESGCM(run_dir.key())
+    return _aead(run_dir.key())
+
+
+@functools.lru_cache(maxsize=1)
+def _aead(key):
+    return AESGCM(key)
