@@ -21,6 +21,7 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.loader import filter_loader, test_loader
 
+from ansible_collections.ocerra.acumatica.plugins.module_utils.http import warm_up
 from ansible_collections.ocerra.acumatica.plugins.module_utils.secrets import Secrets
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction, missing_http
@@ -151,7 +152,7 @@ def _raiser(caught):
 
 def _load_before_fork():
     """Load, in the controller, what every worker would otherwise load again: the filter and
-    test plugins a task's conditions use.
+    test plugins a task's conditions use, and what a first HTTP request sets up.
 
     Ansible imports action plugins in the controller when the strategy looks them up, before
     it forks a worker per task and host, so workers inherit what is loaded here (measured:
@@ -160,6 +161,7 @@ def _load_before_fork():
     for loader in (filter_loader, test_loader):
         for _plugin in loader.all(class_only=True):
             pass
+    warm_up()
 
 
 _load_before_fork()

@@ -19,6 +19,11 @@ from ansible_collections.ocerra.acumatica.plugins.plugin_utils import decrypted
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_validation as sv
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction, missing_library
 
+# Removed in 0.2.0: a templated `throttle` cost a Jinja compilation per site, and forks bounds
+# the same thing (the site task is the only one per host that talks to the services).
+REMOVED_THROTTLE = ("toolkit_ocerra_throttle is no longer read: as many sites run their flow at once as Ansible's "
+                    "forks; bound them with --forks N (or forks in ansible.cfg).")
+
 
 class ActionModule(ControllerAction):
     ARGUMENT_SPEC = {"hosts": {"type": "list", "elements": "str"}, "per_site": {"type": "bool", "default": False}}
@@ -47,6 +52,8 @@ class ActionModule(ControllerAction):
         errors, unchecked, warnings = sv.validate_inventory(raw, scans, decrypt=str, all_files=False)
 
         result["changed"] = False
+        if "toolkit_ocerra_throttle" in task_vars:
+            warnings.append(REMOVED_THROTTLE)
         if warnings:  # shown by Ansible as [WARNING] lines
             result["warnings"] = [str(w) for w in warnings]
         result["sites"] = sorted(raw)

@@ -87,7 +87,7 @@ def test_an_entity_switched_off_by_hand_is_reconnected_by_provision(sandbox, sit
                           timeout=10)
     assert answer.status_code == 200
     sandbox.ocerra.log.clear_entries()
-    run = site.provision("-e", "toolkit_ocerra_throttle=1")     # one site at a time on Ocerra
+    run = site.provision("--forks", "1")     # one site at a time on Ocerra
     assert run.rc == 0, run
     assert run.statuses() == {"acme": "ok", "bravo": "ok", "charlie": "changed"}
     charlie = run.report["sites"]["charlie"]["entities"]

@@ -36,6 +36,14 @@ def test_sandbox_inventory_validates(extra):
     assert "Traceback" not in out
 
 
+def test_the_removed_throttle_knob_is_named_not_ignored():
+    rc, out = playbook("-e", "toolkit_ocerra_throttle=1")
+    assert rc == 0, out
+    assert "toolkit_ocerra_throttle is no longer read" in out and "--forks N" in out
+    rc, out = playbook()
+    assert "toolkit_ocerra_throttle" not in out
+
+
 @pytest.fixture
 def broken(tmp_path):
     """A copy of the sandbox inventory with a bad client ID and a typo in bravo's file."""
