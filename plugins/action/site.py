@@ -6,7 +6,7 @@
 Reads the host's site variables (plugin_utils/site_vars.py), runs the flow
 (plugin_utils/site_flow.py) in this worker, builds the site's report entry from the steps the
 flow recorded (plugin_utils/site_outcome.py) and writes it next to the run's report
-(plugin_utils/report.py). Only public ansible-core interfaces are used: ActionBase, the task's
+(plugin_utils/report.py); a degraded or failed site fails the task. Only public ansible-core interfaces are used: ActionBase, the task's
 arguments, check and diff flags, and the templar.
 
 SIGINT and SIGTERM (Ctrl-C, a CI cancel: ansible-playbook forwards them to its workers) stop
@@ -31,6 +31,7 @@ from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome impo
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_vars import SiteVariableError, site_of
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+BROKEN = ("degraded", "failed")     # the statuses that fail the task, so the exit status says so
 
 
 # option -> (the run variable it falls back to, the default when neither is set)
@@ -125,6 +126,8 @@ class ActionModule(ControllerAction):
         site_entry, diffs, warnings = secrets.scrub_all([site_entry, diffs, warnings])
         result.update(changed=site_entry["status"] == "changed", status=site_entry["status"],
                       reason=site_entry["reason"])
+        if site_entry["status"] in BROKEN:
+            result.update(failed=True, msg="%s is %s: %s" % (host, site_entry["status"], site_entry["reason"]))
         if diffs:
             result["diff"] = diffs
         if warnings:

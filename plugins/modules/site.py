@@ -33,8 +33,10 @@ description:
   - With a password store, every flow uses the store's pending password when there is one (a
     rotation to finish), else its current one, and makes a pending password current once the
     ERP and every entity hold it.
-  - The outcome is kept for M(ocerra.acumatica.site_report); this task does not fail for a
-    degraded or failed site (the role C(ocerra.acumatica.toolkit) fails them after the report).
+  - The outcome is kept for M(ocerra.acumatica.site_report). The task fails for a degraded or
+    failed site (RV(status), RV(reason) and C(msg) say why), so the play's exit status says
+    so; run M(ocerra.acumatica.site_report) under C(always:) to finish the report whichever
+    sites failed, as the role C(ocerra.acumatica.toolkit) does.
 author: Ocerra (@Ocerra)
 version_added: 0.1.0
 requirements:
@@ -120,16 +122,18 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Provision every site of the play
-  ocerra.acumatica.site:
-    flow: provision
-    report: out/report.json
-  register: toolkit_site
-
-- name: Fail the sites that are not in order
-  ansible.builtin.fail:
-    msg: "{{ toolkit_site.reason }}"
-  when: toolkit_site.status in ['degraded', 'failed']
+- name: Provision every site of the play (a degraded or failed site fails), then finish the report
+  block:
+    - name: Provision the site
+      ocerra.acumatica.site:
+        flow: provision
+        report: out/report.json
+  always:
+    - name: Finish the report
+      ocerra.acumatica.site_report:
+        path: out/report.json
+        playbook: provision
+      run_once: true
 """
 
 RETURN = r"""

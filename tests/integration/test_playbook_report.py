@@ -41,6 +41,11 @@ def test_report_of_a_site_that_cannot_be_read_is_failed(sandbox, site):
     assert run.rc != 0
     assert set(run.statuses().values()) == {"failed"}
     assert run.report["sites"]["bravo"]["reason"].startswith("Could not read the site's state:")
+    # Every site failed at its own task, and the report was still finished and printed.
+    assert run.report["status"] == "finished"
+    assert "bravo is failed: Could not read the site's state:" in run.stdout
+    assert "Report every site" in run.stdout
+    assert all(run.recap(host)["failed"] == 1 for host in ("acme", "bravo", "charlie"))
 
 
 def assert_only_reads(site):

@@ -176,3 +176,15 @@ def test_a_rotation_killed_anywhere_is_finished_with_the_same_password(rotating,
     assert stored(site)["current"] == pending and stored(site)["pending"] is None
     assert fakes.in_order("acme", pending) and not fakes.locked("acme")
     assert_no_plain_password_on_disk(site, [pending, site.old])
+
+
+def test_a_site_whose_prepare_fails_is_not_applied_and_keeps_that_failure(rotating, sandbox):
+    site, fakes = rotating, Fakes(sandbox)
+    run = rotate(site, "-l", "acme,bravo", "-e", "rotate_force=true")
+    assert run.rc != 0 and run.statuses() == {"acme": "changed", "bravo": "failed"}, run
+    assert "needs its password store" in run.report["sites"]["bravo"]["reason"]
+    assert "bravo is failed: The rotation stopped before either system was changed" in run.stdout
+    apply_task = run.stdout.split("TASK [Apply each site's pending password", 1)[1].split("TASK [", 1)[0]
+    assert "[acme]" in apply_task and "[bravo]" not in apply_task
+    assert run.report["status"] == "finished" and run.recap("bravo")["failed"] == 1
+    assert fakes.in_order("bravo", site.variables("bravo")["api_user_password"])
