@@ -6,8 +6,8 @@
 Reads the host's site variables (plugin_utils/site_vars.py), runs the flow
 (plugin_utils/site_flow.py) in this worker, builds the site's report entry from the steps the
 flow recorded (plugin_utils/site_outcome.py) and writes it next to the run's report
-(plugin_utils/report.py); a degraded or failed site fails the task. Only public ansible-core interfaces are used: ActionBase, the task's
-arguments, check and diff flags, and the templar.
+(plugin_utils/report.py); a degraded or failed site fails the task. Only public ansible-core
+interfaces are used: ActionBase, the task's arguments, check and diff flags, and the templar.
 
 SIGINT and SIGTERM (Ctrl-C, a CI cancel: ansible-playbook forwards them to its workers) stop
 the flow at once; every open session is signed out, the journal records where it stopped,

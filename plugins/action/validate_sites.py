@@ -19,7 +19,7 @@ from ansible_collections.ocerra.acumatica.plugins.plugin_utils import decrypted
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_validation as sv
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction, missing_library
 
-# Removed in 0.2.0: a templated `throttle` cost a Jinja compilation per site, and forks bounds
+# Removed after 0.1.0: a templated `throttle` cost a Jinja compilation per site, and forks bounds
 # the same thing (the site task is the only one per host that talks to the services).
 REMOVED_THROTTLE = ("toolkit_ocerra_throttle is no longer read: as many sites run their flow at once as Ansible's "
                     "forks; bound them with --forks N (or forks in ansible.cfg).")
