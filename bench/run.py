@@ -11,7 +11,9 @@ One command (see bench/README.md):
        (c) bench/uri_reference.yml: the same checks with ansible.builtin.uri tasks;
        (d) Ansible's floor: as many `set_fact` tasks per host as (b) executed;
      each under bench/rusage.py (wall, CPU of the whole process tree, peak RSS), reading the
-     sandbox's request counters before and after;
+     sandbox's request counters before and after; and (w), the sites' own work alone in one
+     process (bench/work_floor.py: vault derivations and requests), so that (d) + (w) bounds
+     what (b) can cost;
   4. prints the table, the ratios and which targets are met.
 
 Exit status: 0 when every run succeeded (whether or not the targets are met), 1 when a run
@@ -367,7 +369,7 @@ class World:
         self.sandbox.stop()
 
 
-def run_world(n, entities, workdir, args, playbook, with_uri=True, log=print):
+def run_world(n, entities, workdir, args, playbook, with_uri=True, work_floor=True, log=print):
     log(f"N = {n} sites x {entities} entities (work folder {workdir})")
     world = World(n, entities, workdir)
     log(f"  generated the seed and inventory and started the sandbox in {world.setup_s} s "
@@ -432,6 +434,10 @@ def run_world(n, entities, workdir, args, playbook, with_uri=True, log=print):
             runs[key] = _median_run(results)
         if not ok:
             return runs, False
+        if work_floor:
+            runs["w"] = measure_work_floor(world, args.timeout)
+            if runs["w"] is None:
+                return runs, False
         if with_uri:
             ok = go("c", "uri reference playbook", BENCH / "uri_reference.yml")
         if ok and args.latency:
@@ -447,6 +453,22 @@ def run_world(n, entities, workdir, args, playbook, with_uri=True, log=print):
         return runs, ok
     finally:
         world.close()
+
+
+def measure_work_floor(world, timeout) -> dict | None:
+    """(w): the no-change run's own work alone, in one warm process (bench/work_floor.py);
+    None when it failed (its log is kept)."""
+    out, log = world.workdir / "w.json", world.workdir / "w.log"
+    print("  w) the sites' own work alone (vault derivations and requests, one process) ...", end="", flush=True)
+    with open(log, "wb") as sink:
+        done = subprocess.run([sys.executable, str(BENCH / "work_floor.py"), str(world.inventory), str(out)],
+                              cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, timeout=timeout)
+    if done.returncode != 0:
+        print(f" FAILED (rc {done.returncode}, see {log})", flush=True)
+        return None
+    result = json.loads(out.read_text(encoding="utf-8"))
+    print(f" {result['requests']['cpu_s']} s CPU (http.client: {result['http.client']['cpu_s']} s)", flush=True)
+    return result
 
 
 def _median_run(results: list[dict]) -> dict:
@@ -545,6 +567,8 @@ def table(runs: dict, n: int, entities: int, forks: int = 0, latency=None) -> st
         if x in runs and y in runs:
             lines.append(f"{name} {what:<34} wall {_ratio(runs[x]['wall_s'], runs[y]['wall_s'])}x, "
                          f"CPU {_ratio(runs[x]['cpu_s'], runs[y]['cpu_s'])}x")
+    if runs.get("w") and runs.get("d"):
+        lines.append(work_floor_bound(runs["w"], runs["d"]))
     if runs.get("bL") and latency:
         lines.append(latency_limit(runs["bL"], n, entities, forks, latency))
     for key in ("b", "bL", "d"):
@@ -575,6 +599,19 @@ def table(runs: dict, n: int, entities: int, forks: int = 0, latency=None) -> st
     return "\n".join(lines)
 
 
+def work_floor_bound(work, floor) -> str:
+    """The least (b)/(d) CPU any implementation can reach: the floor plus the work alone."""
+    lines = [f"(w) the sites' own work alone, one warm process: {work['derivations']} vault derivations "
+             f"{work['vault_cpu_s']:.2f} s CPU, then their requests; (d) + (w) is the least (b)/(d) CPU "
+             f"any implementation can reach"]
+    for library in ("requests", "http.client"):
+        http = work[library]
+        bound = floor["cpu_s"] + http["cpu_s"]
+        lines.append(f"    through {library:<11}: {http['requests']} requests {http['http_cpu_s']:.2f} s CPU; "
+                     f"(d) + (w) = {bound:.2f} s CPU = {_ratio(bound, floor['cpu_s'])}x (d)")
+    return "\n".join(lines)
+
+
 def latency_limit(run, n, entities, forks, latency):
     """What latency alone makes the no-change run last: the run's one listing of Ocerra's
     entities (the list, then LISTING_WORKERS settings reads at a time) plus N sites' critical
@@ -593,7 +630,8 @@ def memory_series(sizes, args, playbook, root_dir, log=print):
     rows = []
     ok = True
     for n in sizes:
-        runs, good = run_world(n, args.entities, root_dir / f"n{n}", args, playbook, with_uri=False, log=log)
+        runs, good = run_world(n, args.entities, root_dir / f"n{n}", args, playbook, with_uri=False,
+                               work_floor=False, log=log)
         ok = ok and good
         row = {"n": n}
         for key in ("a", "b", "d"):

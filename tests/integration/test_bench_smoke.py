@@ -19,6 +19,14 @@ def test_every_run_of_the_benchmark_succeeds_on_three_sites(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     runs = json.loads(out.read_text())["runs"]
+    work = runs.pop("w")
     assert set(runs) == {"a", "b", "c", "d", "bL", "cL"}
     assert all(run["rc"] == 0 for run in runs.values()), {k: r["rc"] for k, r in runs.items()}
+    # The work floor decrypted each site's two passwords and the Ocerra one, sent each site's
+    # 5 + E requests through both clients and closed every ERP session it opened.
+    assert work["derivations"] == 3 * 2 + 1
+    assert work["requests"]["requests"] == work["http.client"]["requests"] == 3 * (5 + 2)
+    assert 0 < work["vault_cpu_s"] < work["requests"]["cpu_s"]
+    assert runs["c"]["sessions_open"] == 0
+    assert "(d) + (w) =" in done.stdout
     assert runs["c"]["requests_per_site_max"] == 3 + 2 and runs["b"]["writes"] == 0
