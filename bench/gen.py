@@ -54,7 +54,7 @@ def make_password(rng: secrets.SystemRandom | None = None, length: int = 22) -> 
     return "".join(chars)
 
 
-class _Vault:
+class Vault:
     def __init__(self, password_file: Path = VAULT_PASSWORD_FILE, vault_id: str = VAULT_ID):
         from ansible.parsing.vault import VaultLib, VaultSecret
 
@@ -65,8 +65,11 @@ class _Vault:
     def encrypt(self, text: str) -> str:
         return self.lib.encrypt(text.encode(), self.secret, vault_id=self.vault_id).decode()
 
+    def decrypt(self, ciphertext: str) -> str:
+        return self.lib.decrypt(ciphertext.encode()).decode()
 
-class _Vaulted(str):
+
+class Vaulted(str):
     """A ciphertext that yaml dumps as a `!vault |` block."""
 
 
@@ -78,11 +81,24 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
-_Dumper.add_representer(_Vaulted, _vault_representer)
+_Dumper.add_representer(Vaulted, _vault_representer)
 
 
 def _dump(data) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.add_constructor("!vault", lambda loader, node: Vaulted(loader.construct_scalar(node)))
+
+
+def read_vars(path: Path) -> dict:
+    """A variables file write_inventory wrote, each `!vault` value read back as a Vaulted
+    ciphertext (not decrypted)."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
 
 
 def make_sites(n: int, entities: int = 2, rng=None) -> list[dict]:
@@ -140,9 +156,9 @@ GROUP_VARS_HEAD = """\
 
 
 def write_inventory(folder: Path, sites: list[dict], acumatica_url: str, ocerra_url: str,
-                    ocerra_password: str, vault: _Vault | None = None) -> Path:
+                    ocerra_password: str, vault: Vault | None = None) -> Path:
     """hosts.yml + group_vars/all.yml + host_vars/<host>.yml under `folder`."""
-    vault = vault or _Vault()
+    vault = vault or Vault()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "group_vars").mkdir(exist_ok=True)
     (folder / "host_vars").mkdir(exist_ok=True)
@@ -165,7 +181,7 @@ def write_inventory(folder: Path, sites: list[dict], acumatica_url: str, ocerra_
         "api_user_update_password": "when_changed",
         "ocerra_url": ocerra_url,
         "ocerra_username": OCERRA_LOGIN,
-        "ocerra_password": _Vaulted(vault.encrypt(ocerra_password)),
+        "ocerra_password": Vaulted(vault.encrypt(ocerra_password)),
         "ocerra_validate_certs": True,
     }
     (folder / "group_vars" / "all.yml").write_text(GROUP_VARS_HEAD + _dump(group), encoding="utf-8")
@@ -173,8 +189,8 @@ def write_inventory(folder: Path, sites: list[dict], acumatica_url: str, ocerra_
         host = {
             "erp_url": f"{acumatica_url}/{site['instance']}",
             "erp_tenant": site["tenant"],
-            "erp_admin_password": _Vaulted(vault.encrypt(site["admin_password"])),
-            "api_user_password": _Vaulted(vault.encrypt(site["api_password"])),
+            "erp_admin_password": Vaulted(vault.encrypt(site["admin_password"])),
+            "api_user_password": Vaulted(vault.encrypt(site["api_password"])),
             "ocerra_entities": [{"client_id": cid} for cid in site["entities"]],
         }
         (folder / "host_vars" / f"{site['host']}.yml").write_text(
