@@ -55,18 +55,19 @@ def _vault(loader, args):
     return secrets
 
 
-def _extra_vars(values, sv):
+def _extra_vars(values):
     """Hand the extra vars to Ansible's variable manager as ansible-playbook does; a file of
     them is checked like an inventory file first (a YAML bomb would hang Ansible's loader)."""
     from ansible import context
     from ansible.errors import AnsibleOptionsError
     from ansible.module_utils.common.collections import ImmutableDict
+    from ansible_collections.ocerra.acumatica.plugins.plugin_utils.inventory_scan import yaml_guard
 
     for value in values:
         if value.startswith("@"):
             try:
                 with open(value[1:], encoding="utf-8") as f:
-                    refused = sv.yaml_guard(f.read())
+                    refused = yaml_guard(f.read())
             except (OSError, UnicodeDecodeError) as exc:
                 raise AnsibleOptionsError("cannot read the extra vars file %s: %s" % (value[1:], exc)) from exc
             if refused:
@@ -100,7 +101,8 @@ def _decrypters(secrets):
     return decrypt, (decrypt_text if secrets else None)
 
 
-def _summary(v, sv):
+def _summary(v):
+    from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_schema as sv
     entities = v.get("ocerra_entities")
     count = len(entities) if isinstance(entities, list) else "?"
     def shown(x):  # an Unchecked value renders as ?, a vaulted one (or an environment's) as such
@@ -108,11 +110,13 @@ def _summary(v, sv):
 
     return "ok (%s, tenant %s, API user %s, %s entit%s)" % (
         shown(v.get("erp_url")), shown(v.get("erp_tenant")),
-        shown(v.get("api_user_login", "OcerraAPI")), count, "y" if count == 1 else "ies")
+        shown(v.get("api_user_login", sv.DEFAULT_LOGIN)), count, "y" if count == 1 else "ies")
 
 
-def validate_path(path, loader, decrypt, decrypt_text, sv):
+def validate_path(path, loader, decrypt, decrypt_text):
     """(errors, unchecked, warnings, summary lines) of one inventory."""
+    from ansible_collections.ocerra.acumatica.plugins.plugin_utils.inventory_scan import InventoryScan
+    from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_schema as sv
     from ansible.errors import AnsibleError
     from ansible.inventory.manager import InventoryManager
     from ansible.vars.manager import VariableManager
@@ -120,7 +124,7 @@ def validate_path(path, loader, decrypt, decrypt_text, sv):
     shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
     if not os.path.exists(path):
         return [sv.SiteError(None, None, "no such inventory", shown)], [], [], []
-    scan = sv.InventoryScan(path, decrypt_text)
+    scan = InventoryScan(path, decrypt_text)
     if not scan.syntax_ok:  # Ansible would stop at the first broken file with a long trace
         return scan.errors, [], [], []
     try:
@@ -140,7 +144,7 @@ def validate_path(path, loader, decrypt, decrypt_text, sv):
         raw = hosts[name]
         file = raw.get("inventory_file")
         where = os.path.relpath(file) if file else shown
-        summary.append("%s: %s: %s" % (where, name, _summary(sv.with_env_fallbacks(sv.site_variables(raw, decrypt))[0], sv)))
+        summary.append("%s: %s: %s" % (where, name, _summary(sv.with_env_fallbacks(sv.site_variables(raw, decrypt))[0])))
     return errors, unchecked, warnings, summary
 
 
@@ -152,12 +156,12 @@ def main(argv=None):
     from ansible.plugins.loader import init_plugin_loader
 
     init_plugin_loader([str(ROOT / "collections")])
-    from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_validation as sv
+    from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_schema as sv
 
     loader = DataLoader()
     try:
         secrets = _vault(loader, args)
-        _extra_vars(args.extra_vars, sv)
+        _extra_vars(args.extra_vars)
     except AnsibleError as exc:
         print("error: %s" % exc.message, file=sys.stderr)
         return 2
@@ -165,7 +169,7 @@ def main(argv=None):
 
     all_errors, all_unchecked, all_warnings, summaries = [], [], [], []
     for path in args.inventories or list(C.DEFAULT_HOST_LIST):
-        errors, unchecked, warnings, summary = validate_path(path, loader, decrypt, decrypt_text, sv)
+        errors, unchecked, warnings, summary = validate_path(path, loader, decrypt, decrypt_text)
         all_errors += errors
         all_unchecked += unchecked
         all_warnings += warnings

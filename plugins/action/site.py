@@ -18,15 +18,13 @@ import signal
 import traceback
 
 from ansible.errors import AnsibleError
-from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.plugins.loader import filter_loader, test_loader
 
-from ansible_collections.ocerra.acumatica.plugins.module_utils.http import warm_up
 from ansible_collections.ocerra.acumatica.plugins.module_utils.secrets import Secrets
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction, missing_http
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import default_state_dir
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import MODES, PHASES, Interrupted, SiteFlow
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import FLOWS, PHASES, Interrupted
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import SiteFlow
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome import entry, outcome
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_vars import SiteVariableError, site_of
 
@@ -34,29 +32,24 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 BROKEN = ("degraded", "failed")     # the statuses that fail the task, so the exit status says so
 
 
-# option -> (the run variable it falls back to, the default when neither is set)
-KNOBS = {"flow": ("toolkit_flow", "provision"), "report": ("toolkit_report_path", None),
-         "state_dir": ("toolkit_state_dir", None), "lock_wait": ("toolkit_lock_wait", 60),
-         "force": ("rotate_force", False)}
-
 
 class ActionModule(ControllerAction):
     # Without requests each site is reported failed (below), so the run's report still finishes.
     NEEDS_HTTP = False
     ARGUMENT_SPEC = {
-        "flow": {"type": "str", "choices": list(MODES)},
+        "flow": {"type": "str", "choices": list(FLOWS), "default": "provision"},
         "report": {"type": "path"},
         "state_dir": {"type": "path"},
-        "lock_wait": {"type": "int"},
+        "lock_wait": {"type": "int", "default": 60},
         "phase": {"type": "str", "choices": list(PHASES), "default": "apply"},
-        "force": {"type": "bool"},
+        "force": {"type": "bool", "default": False},
         "validation": {"type": "str", "default": "toolkit_validation"},
     }
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result, args = self.begin(tmp, task_vars)
-        args = self._knobs(args, task_vars)
+        args["report"] = args["report"] or report.default_path()
         host = task_vars.get("inventory_hostname")
         missing = missing_http()
         if missing:
@@ -64,20 +57,23 @@ class ActionModule(ControllerAction):
             return self._finish(result, args, host, site_entry, [], [], Secrets())
         # validate_sites' registered result (per_site: true) names the sites it refused; read
         # as it is, not templated, since it holds every site's errors.
-        invalid = ((task_vars.get(args["validation"]) or {}).get("invalid") or {}).get(host)
-        if invalid:
-            site_entry = entry("failed", "The site's inventory variables are invalid, so nothing was sent to "
-                               "it: %s. Fix them (./run validate) and run again." % "; ".join(invalid), {}, {})
-            return self._finish(result, args, host, site_entry, [], [], Secrets())
+        validation = task_vars.get(args["validation"]) or {}
+        invalid = (validation.get("invalid") or {}).get(host)
         try:
-            site = site_of(host, task_vars, self._templar.template)
-        except (AnsibleError, SiteVariableError) as exc:
+            if invalid:
+                raise SiteVariableError("; ".join(invalid))
+            site = site_of(host, task_vars, self._templar.template, (validation.get("secret_sources") or {}).get(host))
+        except SiteVariableError as exc:
+            site_entry = entry("failed", "The site's inventory variables are invalid, so nothing was sent to "
+                               "it: %s. Fix them (./run validate) and run again." % exc, {}, {})
+            return self._finish(result, args, host, site_entry, [], [], Secrets())
+        except AnsibleError as exc:
             site_entry = entry("failed", "The site's variables could not be evaluated: %s. Fix the inventory "
-                               "(./run validate) and run again." % getattr(exc, "message", exc), {}, {})
+                               "(./run validate) and run again." % exc.message, {}, {})
             return self._finish(result, args, host, site_entry, [], [], Secrets())
         flow = SiteFlow(site, args["flow"], check_mode=bool(self._task.check_mode),
-                        state_dir=args["state_dir"] or default_state_dir(), lock_wait=int(args["lock_wait"]),
-                        controller_pid=os.getppid(), phase=args["phase"], force=boolean(args["force"]))
+                        state_dir=args["state_dir"] or default_state_dir(), lock_wait=args["lock_wait"],
+                        controller_pid=os.getppid(), phase=args["phase"], force=args["force"])
         caught = []
         previous = {signum: signal.signal(signum, _raiser(caught)) for signum in SIGNALS}
         status = None
@@ -104,21 +100,6 @@ class ActionModule(ControllerAction):
             os.kill(os.getpid(), caught[0])
         return result
 
-    def _knobs(self, args, task_vars):
-        """Each option not given falls back to its run variable (toolkit_flow, ...), templated
-        only when it is an expression: a templated task argument costs a Jinja compilation in
-        every worker, which a run over hundreds of sites pays per site. The report's path
-        defaults to out/report.json in the current directory, as site_report's does."""
-        for option, (name, default) in KNOBS.items():
-            if args.get(option) is None:
-                value = task_vars.get(name, default)
-                args[option] = self._templar.template(value) if _is_expression(value) else value
-        if args["report"] is None:
-            args["report"] = report.default_path()
-        if args["flow"] not in MODES:
-            raise AnsibleError("flow must be one of %s, got %r" % (", ".join(MODES), args["flow"]))
-        return args
-
     @staticmethod
     def _finish(result, args, host, site_entry, diffs, warnings, secrets):
         """The task's result and the site's report entry, both through the site's scrubber:
@@ -139,10 +120,6 @@ class ActionModule(ControllerAction):
         return result
 
 
-def _is_expression(value):
-    return isinstance(value, str) and ("{{" in value or "{%" in value)
-
-
 def _raiser(caught):
     """The first signal stops the flow where it is; later ones (ansible-playbook may pass one
     on more than once) only wait for the cleanup."""
@@ -151,20 +128,3 @@ def _raiser(caught):
         if len(caught) == 1:
             raise Interrupted(signum)
     return handler
-
-
-def _load_before_fork():
-    """Load, in the controller, what every worker would otherwise load again: the filter and
-    test plugins a task's conditions use, and what a first HTTP request sets up.
-
-    Ansible imports action plugins in the controller when the strategy looks them up, before
-    it forks a worker per task and host, so workers inherit what is loaded here (measured:
-    ~20 ms CPU per task and host otherwise).
-    """
-    for loader in (filter_loader, test_loader):
-        for _plugin in loader.all(class_only=True):
-            pass
-    warm_up()
-
-
-_load_before_fork()

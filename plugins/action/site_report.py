@@ -5,7 +5,7 @@
 (every site marked running) and at its end (every site's entry merged; one line per site
 returned for printing). Written in check mode too: it is the plan (plugin_utils/report.py).
 """
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report, run_dir
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome import report_lines, report_stats
 
@@ -23,10 +23,12 @@ class ActionModule(ControllerAction):
         args["path"] = args["path"] or report.default_path()
         try:
             if args["state"] == "started":
+                run_dir.remove_stale()
                 report.start(args["path"], hosts, args["playbook"], check)
                 result.update(changed=False, path=args["path"])
                 return result
             entries = {h: self._registered(task_vars, h, args["registered"]) for h in hosts}
+            run_dir.remove()       # the run's shared folder: its last task is this one
             run_report = report.finish(args["path"], hosts, args["playbook"], check, entries)
         except OSError as exc:
             result.update(failed=True, msg="Cannot write the report to %s: %s" % (args["path"], exc.strerror or exc))

@@ -145,19 +145,6 @@ class HttpSeam:
         self.session.close()
 
 
-def warm_up():
-    """Go through, without any connection, what a process's first request sets up (requests'
-    and the standard library's lazy state): done in Ansible's controller before it forks a
-    worker per site, it spares every worker ~3 ms of CPU (bench/README.md)."""
-    if requests is None:
-        return
-    with requests.Session() as session:
-        session.trust_env = False
-        session.prepare_request(requests.Request("POST", "http://127.0.0.1/entity/auth/login", json={"name": ""},
-                                                 auth=("", ""), cookies={"warm": "up"}))
-    email.utils.parsedate_to_datetime("Wed, 02 Dec 2026 15:00:00 GMT")
-
-
 def _ca_bundle_from_env(warn):
     """The CA bundle a corporate machine names in REQUESTS_CA_BUNDLE or SSL_CERT_FILE, which
     trust_env=False (kept for the proxy variables) would otherwise ignore; None when unset."""

@@ -87,13 +87,14 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import AcumaticaClient
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user import view
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user_fields import DEFAULT_LOGIN
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import (
     acumatica_connection_spec, run)
 
 
 def main():
     spec = acumatica_connection_spec()
-    spec.update(login=dict(type="str", default="OcerraAPI"), myob=dict(type="bool", default=False))
+    spec.update(login=dict(type="str", default=DEFAULT_LOGIN), myob=dict(type="bool", default=False))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     client = AcumaticaClient.from_module(module, myob=module.params["myob"])
     run(module, lambda m: {"changed": False, "user": view(client.get_user(m.params["login"]))}, client)

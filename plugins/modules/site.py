@@ -65,28 +65,30 @@ attributes:
 options:
   flow:
     description:
-      - Which flow to run. Not given, the run variable C(toolkit_flow), else V(provision).
+      - Which flow to run (the role passes its variable C(toolkit_flow)).
     type: str
     choices: [provision, restore, report, publish, rotate]
+    default: provision
   report:
     description:
       - The run's report (see M(ocerra.acumatica.site_report)); the site's entry is written to
         C(<report>.d/<site>.json) as the site finishes.
-      - Not given, the run variable C(toolkit_report_path), else C(out/report.json) in the current
-        directory (never inside the collection, which may be installed read-only).
+      - Default C(out/report.json) in the current directory (never inside the collection, which
+        may be installed read-only); the role passes its variable C(toolkit_report_path).
     type: path
   state_dir:
     description:
       - The folder on the controller with each site's journal and lock (no secret in it).
-      - Not given, the run variable C(toolkit_state_dir), else C($XDG_STATE_HOME/ocerra-acumatica)
-        or C(~/.local/state/ocerra-acumatica).
+      - Default C($XDG_STATE_HOME/ocerra-acumatica), else C(~/.local/state/ocerra-acumatica); the
+        role passes its variable C(toolkit_state_dir).
     type: path
   lock_wait:
     description:
       - Seconds to wait for another run on this machine changing the same site's password;
         the run then stops without changing anything.
-      - Not given, the run variable C(toolkit_lock_wait), else 60.
+      - The role passes its variable C(toolkit_lock_wait).
     type: int
+    default: 60
   phase:
     description:
       - With O(flow=rotate). V(prepare) gives a site that is due (or any, with O(force)) a new
@@ -99,8 +101,9 @@ options:
   force:
     description:
       - With O(flow=rotate) and O(phase=prepare), rotate the site now even when it is not due.
-        Not given, the run variable C(rotate_force), else false.
+        C(playbooks/rotate.yml) passes its variable C(rotate_force).
     type: bool
+    default: false
   validation:
     description:
       - The variable holding M(ocerra.acumatica.validate_sites)' result with

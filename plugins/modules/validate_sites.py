@@ -80,6 +80,15 @@ options:
         M(ocerra.acumatica.site) do this) while the valid ones run.
     type: bool
     default: false
+  secrets:
+    description:
+      - V(true) decrypts vaulted values with the run's vault secrets and checks them too (the
+        API user password's policy, entity passwords equal to it).
+      - V(false) decrypts nothing and leaves those checks to each site's task, which makes them
+        once Ansible has decrypted the site's values for its own use, before any request (the
+        role C(ocerra.acumatica.toolkit) does this, so that a run decrypts each value once).
+    type: bool
+    default: true
 notes:
   - The duplicate checks see only the hosts validated together; run C(./run validate) to check
     a whole inventory, including hosts left out by C(--limit).
@@ -144,6 +153,13 @@ errors:
   sample:
     - {file: inventories/x/host_vars/acme.yml, line: 12, host: acme, pointer: /ocerra_entities/1/client_id,
        message: "must be a GUID such as 6f1c2d3e-0000-4000-8000-000000000001 (got \"12\")"}
+secret_sources:
+  description:
+    - With O(secrets=false), where each site's secret variables (and C(ocerra_entities)) are
+      written, so that each site's task names the file and line of a secret it finds wrong.
+  returned: when O(secrets=false)
+  type: dict
+  sample: {acme: {api_user_password: {file: inventories/x/host_vars/acme.yml, lines: {/api_user_password: 7}}}}
 sites:
   description: The hosts validated.
   returned: always

@@ -18,12 +18,12 @@ from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.endpoint import CORE, MYOB
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.errors import EndpointNotPublished
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user import view
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user_fields import DEFAULT_LOGIN
 from ansible_collections.ocerra.acumatica.plugins.module_utils.base_url import is_loopback, problem
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import base_url, find_connections, site_key
 
 ERP_WORKERS = 8             # sites whose API user is read at once (one admin session each)
-DEFAULT_LOGIN = "OcerraAPI"
 SHARED_ROLES = {"administrator", "customizer"}     # roles no dedicated API user needs
 
 

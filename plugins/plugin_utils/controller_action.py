@@ -6,7 +6,6 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.http import HTTP_IMPORT_ERROR
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils import run_dir
 
 
 def missing_http():
@@ -38,7 +37,3 @@ class ControllerAction(ActionBase):
         _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
         return result, args
 
-
-# The strategy imports an action in the controller before it forks the task's workers, so the
-# run's directory and key (run_dir.py) exist before the first of the collection's tasks runs.
-run_dir.start()

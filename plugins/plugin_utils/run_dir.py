@@ -1,39 +1,81 @@
-"""The run's private directory on the controller, shared by every worker of the run.
+"""The run's private folder on the controller, shared by every worker of one ansible-playbook.
 
-Created when the controller loads one of the collection's actions (before any worker forks, so
-every worker of the run inherits the same path), private (mkdtemp, 0700) and removed when the
-controller exits (a controller killed by a signal leaves it in the temporary folder; it holds
-no secret in the clear). Workers keep there what the whole run shares, e.g. the list of
-Ocerra's entities (discovery.py) and the vaulted values validation decrypted, sealed with the
-run's key (decrypted.py). In a process that did not inherit it, `path()` is None.
-
-The run's key: 32 random bytes made with the directory, only ever in the memory of the
-controller and the workers it forks.
+Ansible runs each task of each host in a worker process forked from ansible-playbook (the
+controller). Workers of one run find the same folder by their parent's identity: its pid and
+start time, so a later run that reuses the pid never takes an earlier run's folder. It is made
+by the first worker that needs it (0700, checked to be this user's own), holds no secret (the
+Ocerra listing of discovery.py: settings without passwords) and is removed by the run's report
+at the end (site_report). Folders of runs that died (killed, a lost container) are removed at
+the next run's start. Outside a worker (a module, a test) `path()` is None.
 """
-import atexit
 import multiprocessing
 import os
+import re
 import shutil
+import stat
 import tempfile
 
-_DIRECTORY = None
-_KEY = None
+PREFIX = "ocerra-acumatica-run-"
 
 
-def start():
-    """Create the run's directory and key; only in the controller (the main process)."""
-    global _DIRECTORY, _KEY
-    if _DIRECTORY is None and multiprocessing.parent_process() is None:
-        _DIRECTORY = tempfile.mkdtemp(prefix="ocerra-acumatica-run-")
-        _KEY = os.urandom(32)
-        atexit.register(shutil.rmtree, _DIRECTORY, True)
+def _start_time(pid):
+    """The process's start time in clock ticks since boot (Linux), else ''."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
 
 
-def key():
-    """The run's key (with path(): in a worker of the run)."""
-    return _KEY
+def _name(pid):
+    return f"{PREFIX}{os.getuid()}-{pid}-{_start_time(pid)}"
 
 
 def path():
-    """The directory, in a worker forked from the controller that created it; else None."""
-    return _DIRECTORY if _DIRECTORY is not None and multiprocessing.parent_process() is not None else None
+    """The run's folder (created when missing), in a worker of ansible-playbook; else None, and
+    None when a folder of that name exists but is not this user's private one."""
+    if multiprocessing.parent_process() is None:
+        return None
+    folder = os.path.join(tempfile.gettempdir(), _name(os.getppid()))
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) != 0o700:
+        return None
+    return folder
+
+
+def remove():
+    """Remove this run's folder (the run's last task)."""
+    if multiprocessing.parent_process() is not None:
+        shutil.rmtree(os.path.join(tempfile.gettempdir(), _name(os.getppid())), ignore_errors=True)
+
+
+def remove_stale():
+    """Remove the folders of this user's runs whose controller is gone; the names removed."""
+    removed = []
+    pattern = re.compile(re.escape(f"{PREFIX}{os.getuid()}-") + r"(\d+)-(\d*)$")
+    try:
+        names = os.listdir(tempfile.gettempdir())
+    except OSError:
+        return removed
+    for name in names:
+        match = pattern.match(name)
+        if match and not _lives(int(match.group(1)), match.group(2)):
+            shutil.rmtree(os.path.join(tempfile.gettempdir(), name), ignore_errors=True)
+            removed.append(name)
+    return removed
+
+
+def _lives(pid, started):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return _start_time(pid) == started

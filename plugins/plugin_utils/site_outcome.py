@@ -12,16 +12,18 @@ A site ends as one of:
 """
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user import reported
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import CONNECTED
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import password_age_days
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import (
+    CONCURRENT_CHANGE, CONTROLLER_GONE, DISCARDED, ERP, ERP_PASSWORD, ENTITIES_OFF, ENTITIES_ON, FIND_ENTITIES,
+    FINISHED, LOCK, LOGIN_LIMIT, NOT_DUE, NOTHING_PENDING, PENDING, PREPARE, PUBLISH, READ_ENTITIES, READ_USER,
+    REPORT, RESTORE, ROTATE, PROVISION, STAGE, STORE, UNLISTED_ENTITIES, VERIFY, password_age_days)
 
 STATUSES = ("ok", "changed", "degraded", "failed")
 PLAN = "Plan (check mode, nothing written): "
 SAFE_ORDER = ("Safe order: every entity switched off, ERP password reset and verified, pushed to every "
               "entity (the first one tested before the others), switched back on")
 # The step that stopped a provision or restore -> the stage the reason describes.
-STAGES = {"read_user": "read", "find_entities": "read", "erp": "erp", "read_entities": "probe",
-          "lock": "lock", "entities_off": "off", "erp_password": "reset", "verify": "verify",
-          "entities_on": "on"}
+STAGES = {READ_USER: "read", FIND_ENTITIES: "read", ERP: "erp", READ_ENTITIES: "entities",
+          LOCK: "lock", ENTITIES_OFF: "off", ERP_PASSWORD: "reset", VERIFY: "verify", ENTITIES_ON: "on"}
 
 
 def entry(status, reason, erp, entities):
@@ -31,11 +33,11 @@ def entry(status, reason, erp, entities):
 def outcome(record):
     """The site's report entry: {status, reason, erp, entities} (and, for a site whose password
     is in a store, `rotation`)."""
-    if record.mode == "report":
+    if record.mode == REPORT:
         return _observed(record)
-    if record.mode == "publish":
+    if record.mode == PUBLISH:
         return _endpoint(record)
-    result = _rotation(record) if record.mode == "rotate" else _changed(record)
+    result = _rotation(record) if record.mode == ROTATE else _changed(record)
     if record.site.store is not None:
         result["rotation"] = record.rotation
     return result
@@ -71,7 +73,7 @@ def _erp_view(record, failed):
             "password_age_days": password_age_days(erp.user, erp.server_time), "changed": erp.changed,
             "password_updated": erp.password_updated, "password_change_pending": erp.password_change_pending,
             "actions": list(erp.actions), "user": reported(erp.user or {}),
-            "error": _why(failed) if failed is not None and failed.name in ("erp", "erp_password", "read_user", "verify")
+            "error": _why(failed) if failed is not None and failed.name in (ERP, ERP_PASSWORD, READ_USER, VERIFY)
             else None}
 
 
@@ -174,11 +176,11 @@ def _stopped(record, failed):
     what = ("Stopped by signal %s" % record.interrupted if record.interrupted is not None
             else "Stopped because ansible-playbook had gone")
     password = ("the ERP password changed" if erp.password_updated else
-                "the ERP password may have changed" if name == "erp_password" else
+                "the ERP password may have changed" if name == ERP_PASSWORD else
                 "the ERP password is unchanged")
     left = ("; %s switched off stay off (%s), so Ocerra cannot lock the user out" % (
         _plural(len(switched), "entity"), ", ".join(switched))) if switched else ""
-    status = "degraded" if switched or erp.password_updated or name == "erp_password" else "failed"
+    status = "degraded" if switched or erp.password_updated or name == ERP_PASSWORD else "failed"
     return status, "%s during step '%s': %s%s. Every session was signed out and the journal says where it " \
                    "stopped. Run again: the next run finishes the change." % (what, name, password, left)
 
@@ -191,23 +193,23 @@ def _changed(record):
     views = _entity_views(record)
     erp = _erp_view(record, failed)
     prefix = (PLAN if check else "") + _history(record)
-    if record.mode == "restore" and record.connections is not None:
+    if record.mode == RESTORE and record.connections is not None:
         wrong = findings(record)
         found = ("Found: %s. " % "; ".join(wrong)) if wrong else (
             "Found nothing wrong in the API user or the entities' last status. ")
     else:
         found = ""
     why = _why(failed) if failed else None
-    unlisted = _unlisted_note(record) if record.mode == "provision" else ""
+    unlisted = _unlisted_note(record) if record.mode == PROVISION else ""
 
-    if record.interrupted is not None or (failed is not None and failed.error_kind == "controller_gone"):
+    if record.interrupted is not None or (failed is not None and failed.error_kind == CONTROLLER_GONE):
         status, reason = _stopped(record, failed or (record.steps[-1] if record.steps else None))
         return entry(status, prefix + found + reason, erp, views)
     if stage is None:
         entity_changed = any(v["changed"] for v in views.values())
         status = "changed" if (erp["changed"] or entity_changed) else "ok"
         parts = []
-        if record.mode == "restore" or erp["password_change_pending"]:
+        if record.mode == RESTORE or erp["password_change_pending"]:
             parts.append(SAFE_ORDER)
         if erp["actions"]:
             parts.append("ERP: %s" % ", ".join(erp["actions"]))
@@ -218,17 +220,17 @@ def _changed(record):
         if status == "ok":
             reason = "API user %s in sync; %s." % (login, _entities_summary(views, check) or "no entity")
         else:
-            reason = ("Done: " if record.mode == "restore" else "") + "; ".join(p for p in parts if p) + "."
+            reason = ("Done: " if record.mode == RESTORE else "") + "; ".join(p for p in parts if p) + "."
         return entry(status, prefix + found + reason + unlisted, erp, views)
 
-    if stage in ("read", "erp", "probe"):
-        if failed.error_kind == "unlisted_entities":
+    if stage in ("read", "erp", "entities"):
+        if failed.error_kind == UNLISTED_ENTITIES:
             return entry("failed", prefix + found + "Stopped before any write: %s." % why, erp, views)
         what = {"read": "Reading the site's state failed", "erp": "The ERP step failed",
-                "probe": "Reading the Ocerra entities failed"}[stage]
+                "entities": "Reading the Ocerra entities failed"}[stage]
         tail = " Nothing was left half-done: the ERP password was not changed%s." % (
             "" if stage == "read" else " and no entity was switched off")
-        sessions = _abandoned_sessions(record) if failed.error_kind == "login_limit" else ""
+        sessions = _abandoned_sessions(record) if failed.error_kind == LOGIN_LIMIT else ""
         return entry("failed", prefix + found + "%s: %s.%s%s Fix the cause and run again." % (
             what, why, tail, sessions), erp, views)
     if stage == "lock":
@@ -259,7 +261,7 @@ def _stopped_change(record, stage, why, login, erp, views, prefix):
     switched = [r for r in record.entities.values() if r.switched_off]
     if stage == "off":
         what = "Switching the entities off before the password change failed: %s" % why
-    elif record.step("erp_password").error_kind == "concurrent_change":
+    elif record.step(ERP_PASSWORD).error_kind == CONCURRENT_CHANGE:
         what = why.rstrip(".")
     else:
         what = "The ERP refused to reset the password of %s: %s" % (login, why)
@@ -290,29 +292,29 @@ def _rotation(record):
     failed = record.failed_step
     store = record.site.store
     where = store.path if store is not None else "the site's password store"
-    if failed is not None and failed.name in ("store", "read_user", "stage"):
+    if failed is not None and failed.name in (STORE, READ_USER, STAGE):
         return entry("failed", "The rotation stopped before either system was changed: %s." % _why(failed),
                      _erp_view(record, failed), _entity_views(record))
     age = password_age_days(record.erp.user, record.erp.server_time)
     aged = " The password is %s day(s) old%s." % (age, " (rotation every %s day(s))" % record.site.max_age_days
                                                   if record.site.max_age_days else "") if age is not None else ""
     erp, views = _erp_view(record, failed), _entity_views(record)
-    if record.rotation == "not due":
+    if record.rotation == NOT_DUE:
         return entry("ok", "Not due." + aged + " Nothing was changed (-e rotate_force=true rotates it now).", erp, views)
-    if record.rotation == "nothing pending":
+    if record.rotation == NOTHING_PENDING:
         return entry("ok", "No password is pending in %s: nothing to apply (-e rotate_force=true rotates it "
                      "now)." % where + aged, erp, views)
-    if record.phase == "prepare":
+    if record.phase == PREPARE:
         return entry("changed", "%sA new password is stored as pending in %s, not applied yet: run rotate.yml (or "
                      "provision.yml) to apply it; until then every run finishes with that one." % (
                          PLAN if record.check_mode else "", where) + aged, erp, views)
     result = _changed(record)
-    if record.rotation == "finished":
+    if record.rotation == FINISHED:
         result["reason"] += " The new password is now the current one in %s; the one before is kept as previous." % where
-    elif record.rotation == "pending":
+    elif record.rotation == PENDING:
         result["reason"] += (" The pending password stays in %s: the next run of rotate.yml or provision.yml "
                              "finishes the rotation with it." % where)
-    elif record.rotation == "discarded":
+    elif record.rotation == DISCARDED:
         result["reason"] += (" The ERP's password policy refused the generated password, so it was dropped from "
                              "%s; the next rotate.yml generates another (check the site's Security Preferences, "
                              "SM201060, against the generator's length)." % where)

@@ -2,14 +2,15 @@
 mapping from variable names to what the ERP client, the user engine and the Ocerra client
 take, with the schema's defaults for what is unset.
 
-Only the variables the flow reads are templated, one by one, so a lookup in an unrelated
-variable never runs and a no-change run does not pay a Jinja compilation per module option.
-An entity's `password` (equal to api_user_password by validation) is dropped unread.
+Only the variables the flow reads are templated (a lookup in an unrelated variable never
+runs); Ansible decrypts each vaulted one as it is read. The site's own rules are checked here
+on the values as the run will use them, secrets included: the run's validation task checks
+every site without decrypting anything (cross-site rules need no secret), each site's task
+checks its own secrets once they are decrypted. An entity's `password` (equal to
+api_user_password by those rules) is read only for that check; the flow never sees it.
 """
-from collections.abc import Mapping
-
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils import decrypted
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_validation import load_schema, with_env_fallbacks
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_schema import (
+    VAULT, HostVars, Source, is_template, load_schema, to_plain, unchecked_paths, validate_sites, with_env_fallbacks)
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import VaultFileStore
 
 # site variable -> (engine input, its key)
@@ -87,59 +88,48 @@ class Site:
                 "branch": entity.get("branch") or self.erp.get("branch"), "enabled": enabled}
 
 
-def plain(value, known=None):
-    """A templated value as plain Python: ansible-core's tagged strings become str, a vaulted
-    value is decrypted, or taken from `known` ({ciphertext digest: plaintext}, decrypted.py)."""
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): plain(v, known) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v, known) for v in value]
-    if known and not isinstance(value, str):
-        text = known.get(decrypted.digest(value))
-        if text is not None:
-            return text
-    return str(value)
-
-
 class SiteVariableError(Exception):
     pass
 
 
-def site_of(host, task_vars, template):
+def site_of(host, task_vars, template, sources=None):
     """The host's Site, templating (with `template`, the action's templar) only the variables
-    the flow reads, entity passwords dropped before templating.
+    the flow reads, after checking the site's own rules on them (SiteVariableError, naming the
+    file and line of `sources`: {variable: {file, lines}} as validate_sites found them).
 
     The API user's password is read once; every step of the run uses that one value. When it
     is an expression, it is evaluated twice: one that gives another value each time (e.g. a
     password lookup on /dev/null) would be written to the ERP and then exist nowhere, so the
     site is refused before anything is sent."""
     variables = {}
-    known = decrypted.known(host)
     for name in MAPPING.keys() & task_vars.keys():
         value = task_vars[name]
-        if name == "ocerra_entities" and isinstance(value, list):
-            value = without_passwords(value)
-        # A value without an expression is taken as it is (a vaulted one decrypts in plain()):
-        # templating each of them costs more than the whole rest of a no-change site's CPU.
-        expression = _has_expression(value)
-        variables[name] = plain(template(value) if expression else value, known)
-        if name == "api_user_password" and expression and plain(template(value)) != variables[name]:
+        # A value without an expression is taken as it is (a vaulted one decrypts in to_plain).
+        variables[name] = to_plain(template(value) if _has_expression(value) else value)
+        if name == "api_user_password" and _has_expression(value) and to_plain(template(value)) != variables[name]:
             raise SiteVariableError(
                 "api_user_password gives another value each time it is evaluated (a random lookup such as "
                 "the password lookup on /dev/null?): the password written to the ERP would exist nowhere "
                 "after the run. Keep it in the inventory (ansible-vault encrypt_string) or in a file the "
-                "lookup writes, and run again; nothing was sent")
+                "lookup writes")
     variables, _from_env = with_env_fallbacks(variables)
-    return Site(host, {name: plain(value) for name, value in variables.items()}, task_vars.get("inventory_dir"))
+    hidden = ["/".join(map(str, [name, *path])) for name, value in variables.items()
+              for path, reason in unchecked_paths(value) if reason == VAULT]
+    if hidden:
+        raise SiteVariableError("%s cannot be decrypted with this run's vault secrets (give the vault id it was "
+                                "encrypted with: --vault-id)" % ", ".join(hidden))
+    found = {name: Source(where["file"], where["lines"]) for name, where in (sources or {}).items()}
+    problems = validate_sites({host: HostVars(variables, found)})
+    if problems:
+        raise SiteVariableError("; ".join(str(p) for p in problems))
+    return Site(host, {name: to_plain(value) for name, value in variables.items()}, task_vars.get("inventory_dir"))
 
 
 def _has_expression(value):
     """Whether `value` holds a Jinja expression anywhere (a vaulted value never does: it is
     not a str until decrypted, and its plaintext is not templated)."""
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return any(_has_expression(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return any(_has_expression(v) for v in value)
-    return isinstance(value, str) and ("{{" in value or "{%" in value)
+    return is_template(value)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_flow
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.flow_entities import FlowEntities
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import SiteFlow
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome import outcome
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_vars import Site
@@ -74,7 +74,7 @@ def test_an_entity_switched_off_by_hand_is_reconnected_alone_and_the_next_run_is
 
 
 def test_sessions_are_signed_out_when_a_step_breaks_unexpectedly(oc, monkeypatch):
-    monkeypatch.setattr(site_flow.SiteFlow, "_needs_work", lambda self, run: 1 / 0)
+    monkeypatch.setattr(FlowEntities, "needs_work", lambda self, run: 1 / 0)
     flow = SiteFlow(site(oc), "provision")
     with pytest.raises(ZeroDivisionError):
         flow.run()

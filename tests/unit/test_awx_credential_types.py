@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import ENV_FALLBACKS
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_validation as sv
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_schema as sv
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPES = sorted((ROOT / "docs" / "awx").glob("*.credential-type.yml"))

@@ -3,7 +3,7 @@ import pytest
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import (
     CheckModeViolation, RateLimited, TransportError)
-from ansible_collections.ocerra.acumatica.plugins.module_utils.http import HttpSeam, retry_after_seconds, warm_up
+from ansible_collections.ocerra.acumatica.plugins.module_utils.http import HttpSeam, retry_after_seconds
 
 
 def seam(server, **kw):
@@ -83,12 +83,3 @@ def test_rate_limited_carries_last_response(server):
     with pytest.raises(RateLimited) as err:
         s.request("GET", "/x", safe=True)
     assert err.value.response.status_code == 429 and "response" not in err.value.details
-
-
-def test_warm_up_opens_no_connection(monkeypatch):
-    import socket
-    opened = []
-    monkeypatch.setattr(socket.socket, "connect", lambda self, address: opened.append(address))
-    monkeypatch.setattr(socket, "create_connection", lambda *args, **kwargs: opened.append(args))
-    warm_up()
-    assert opened == []

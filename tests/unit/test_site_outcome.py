@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report, site_outcome as so
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import Record, Step
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import Record, Step
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_vars import Site
 
 A, B = "ac3e0000-0000-4000-8000-000000000001", "ac3e0000-0000-4000-8000-000000000002"

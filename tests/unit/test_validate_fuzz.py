@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.modules.erp_support import leaked_forms
-from tests.unit.test_site_validation import GUID1, vault_block
+from tests.unit.test_site_schema import GUID1, vault_block
 from tests.unit.validate_child import SERVER, validate_into
 
 ROOT = Path(__file__).resolve().parents[2]

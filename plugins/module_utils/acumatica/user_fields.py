@@ -73,9 +73,12 @@ class Field:
 ROLE_COLUMNS = (("Rolename", STRING), ("Selected", BOOL))
 LICENCE_COLUMNS = (("LicenseType", STRING), ("Selected", BOOL), ("Description", STRING), ("Available", INT))
 
+# The API user's login when the inventory names none (the help articles' checklist).
+DEFAULT_LOGIN = "OcerraAPI"
+
 # The order is the endpoint's field order (it is part of the digest).
 FIELDS = (
-    Field("login", "Username", STRING, KEY, option=dict(type="str", default="OcerraAPI")),
+    Field("login", "Username", STRING, KEY, option=dict(type="str", default=DEFAULT_LOGIN)),
     Field("first_name", "FirstName", STRING, PUT, option=dict(type="str"), norm=strip),
     Field("last_name", "LastName", STRING, PUT, option=dict(type="str"), norm=strip),
     Field("email", "Email", STRING, PUT, option=dict(type="str"), norm=fold),

@@ -1,30 +1,28 @@
 # -*- coding: utf-8 -*-
 # Copyright: Ocerra Acumatica toolkit team
 # MIT License (see LICENSE)
-"""Offline validation of the sites' inventory variables (schemas/site.schema.json and more).
+"""The sites' inventory variables against schemas/site.schema.json and the rules a schema
+cannot express (password policy, one host per site, one site per entity, one password per
+site).
 
-Pure Python (PyYAML and jsonschema, no Ansible, no network), shared by `./run validate`
-(tools/validate.py) and the `ocerra.acumatica.validate_sites` action. Callers hand in each
-host's raw variables as Ansible merged them; this module
-
-- checks them against the JSON Schema and the rules a schema cannot express (password policy,
-  one host per site, one site per entity, one password per site),
-- reads the inventory's YAML files itself, to say which file and line a bad value came from and
-  to refuse secrets written as literal text instead of `!vault` or `{{ ... }}`,
-- never puts a secret's value into a message: every message is built here from the schema,
-  not taken from jsonschema, whose texts quote the failing instance.
+Pure Python (jsonschema, no Ansible, no network), shared by `./run validate`
+(tools/validate.py), the `ocerra.acumatica.validate_sites` action and each site's task (which
+checks its own secret values once it has decrypted them). Callers hand in each host's raw
+variables as Ansible merged them. No message ever holds a secret's value: every message is
+built here from the schema, not taken from jsonschema, whose texts quote the failing instance.
+Which file and line a value came from is inventory_scan.py's part.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
-
-import yaml
 
 try:
     from jsonschema import Draft202012Validator
@@ -32,13 +30,13 @@ except ImportError:  # pragma: no cover - reported when validation is attempted
     Draft202012Validator = None
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils import base_url
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user_fields import DEFAULT_LOGIN
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import ENV_FALLBACKS
 from ansible_collections.ocerra.acumatica.plugins.module_utils.password_policy import describe, unmet_requirements
 
 PREFIXES = ("erp_", "api_user_", "ocerra_")
 SCHEMA_PATH = os.path.normpath(
     os.path.join(os.path.dirname(__file__), "..", "..", "schemas", "site.schema.json"))
-DEFAULT_API_USER_LOGIN = "OcerraAPI"
 
 VAULT = "vault"          # vaulted, and no vault secret at hand decrypts it
 TEMPLATE = "template"    # a Jinja expression only a real run can evaluate
@@ -66,25 +64,18 @@ class Unchecked:
         return "<unchecked %s>" % self.reason
 
 
+@dataclass(frozen=True)
 class SiteError:
     """One problem: where (file, line, host, JSON pointer) and what was expected."""
 
-    def __init__(self, host, pointer, message, file=None, line=None):
-        self.host, self.pointer, self.message = host, pointer, message
-        self.file, self.line = file, line
-
-    def key(self):
-        return (self.file, self.line, self.host, self.pointer, self.message)
-
-    def __eq__(self, other):
-        return isinstance(other, SiteError) and self.key() == other.key()
-
-    def __hash__(self):
-        return hash(self.key())
+    host: str | None
+    pointer: str | None
+    message: str
+    file: str | None = None
+    line: int | None = None
 
     def as_dict(self):
-        return {"host": self.host, "pointer": self.pointer, "message": self.message,
-                "file": self.file, "line": self.line}
+        return asdict(self)
 
     def __str__(self):
         where = self.file and ("%s:%s" % (self.file, self.line) if self.line else self.file)
@@ -108,7 +99,7 @@ class Source:
         return None
 
 
-class Site:
+class HostVars:
     """One host's variables (plain values, Unchecked where unknowable), their sources by
     variable name, and the file to blame for what is missing (where the host is declared)."""
 
@@ -118,15 +109,10 @@ class Site:
 
 # --------------------------------------------------------------------------- schema
 
-_SCHEMA = None
-
-
+@functools.lru_cache(maxsize=1)
 def load_schema():
-    global _SCHEMA
-    if _SCHEMA is None:
-        with open(SCHEMA_PATH, encoding="utf-8") as f:
-            _SCHEMA = json.load(f)
-    return _SCHEMA
+    with open(SCHEMA_PATH, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def _deref(schema, sub):
@@ -372,7 +358,7 @@ def _site_rules(v):
     elif "api_user_password" not in v:
         found.append((["api_user_password"], "is required: Password of the API user (or keep it in the site's "
                                              "password store: api_user_password_store: vault_file)"))
-    login, admin = v.get("api_user_login", DEFAULT_API_USER_LOGIN), v.get("erp_admin_user")
+    login, admin = v.get("api_user_login", DEFAULT_LOGIN), v.get("erp_admin_user")
     if isinstance(login, str) and isinstance(admin, str) and login.casefold() == admin.casefold():
         found.append((["api_user_login"], "must differ from erp_admin_user: the toolkit signs in as "
                                           "the admin to manage the API user, never as the API user"))
@@ -428,7 +414,7 @@ def validate_sites(sites, schema=None):
     Variables not starting with erp_/api_user_/ocerra_ are ignored. Unchecked values are
     accepted as present; rules that need their content skip them."""
     schema = schema or load_schema()
-    plain = {h: s if isinstance(s, Site) else Site(s) for h, s in sites.items()}
+    plain = {h: s if isinstance(s, HostVars) else HostVars(s) for h, s in sites.items()}
     found = []
     for host in sorted(plain):
         site = plain[host]
@@ -448,7 +434,7 @@ def validate_sites(sites, schema=None):
 
 def site_warnings(sites):
     """[SiteError] of what is allowed but weakens a site: certificate checks turned off."""
-    plain = {h: s if isinstance(s, Site) else Site(s) for h, s in sites.items()}
+    plain = {h: s if isinstance(s, HostVars) else HostVars(s) for h, s in sites.items()}
     found = [(host, [name], "is false: the site's TLS certificate is not verified, so anyone on the path "
                             "can read the passwords; prefer %s for a private CA" % name.replace("validate_certs", "ca_path"))
              for host, site in plain.items() for name in ("erp_validate_certs", "ocerra_validate_certs")
@@ -478,288 +464,6 @@ def _unique(errors):
     return result
 
 
-# --------------------------------------------------------------------------- inventory files
-
-_VARS_EXTENSIONS = ("", ".yml", ".yaml", ".json")
-_INVENTORY_EXTENSIONS = (".yml", ".yaml", ".json")
-_IGNORED = (".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".cfg", ".retry")
-
-
-class _VarsBlock:
-    """The variables one file gives one inventory name (host or group)."""
-
-    def __init__(self, path, kind, owner, origin, node, vaulted=False):
-        self.path, self.kind, self.owner, self.origin = path, kind, owner, origin
-        self.node, self.vaulted = node, vaulted  # node: the YAML mapping node (None if opaque)
-
-    def keys(self):
-        return [_key(k) for k, _value in self.node.value] if _is_mapping(self.node) else []
-
-    def lines(self, var):
-        lines = {}
-        if _is_mapping(self.node):
-            for k, v in self.node.value:
-                if _key(k) == var:
-                    _record_lines(v, "/" + var, lines)
-                    lines["/" + var] = k.start_mark.line + 1
-        return lines
-
-
-# libyaml's parser when PyYAML has it (~10x faster over hundreds of files); the same node tree.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# What a vars or inventory file may hold before any node is built: YAML bombs (aliases that
-# expand to billions of nodes) hang a loader, and very deep nesting exhausts its stack.
-MAX_FILE_BYTES = 2 * 1024 * 1024
-MAX_DEPTH = 64
-MAX_NODES = 200_000
-
-
-def yaml_guard(text):
-    """Why `text` must not be loaded as YAML (None if it may be): too large, nested too deep,
-    or aliases that expand beyond MAX_NODES. Reads the event stream only (libyaml's parser
-    keeps its own stack, so depth cannot crash it), counting each anchored node's expanded
-    size, in a bounded time."""
-    if len(text) > MAX_FILE_BYTES:
-        return "the file is larger than %d MB" % (MAX_FILE_BYTES // (1024 * 1024))
-    sizes, frames, total = {}, [[None, 0]], 0
-    for event in yaml.parse(text, Loader=_LOADER):
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            frames.append([event.anchor, 1])
-            if len(frames) - 1 > MAX_DEPTH:
-                return "nesting deeper than %d levels" % MAX_DEPTH
-            continue
-        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            anchor, size = frames.pop()
-            if anchor:
-                sizes[anchor] = size
-            grown = size
-        elif isinstance(event, yaml.ScalarEvent):
-            grown = 1
-            if event.anchor:
-                sizes[event.anchor] = 1
-        elif isinstance(event, yaml.AliasEvent):
-            grown = sizes.get(event.anchor, 1)
-        else:
-            continue
-        frames[-1][1] += grown
-        total += grown
-        if total > MAX_NODES or frames[-1][1] > MAX_NODES:
-            return "more than %d values once its aliases (*name) are expanded: a YAML bomb?" % MAX_NODES
-    return None
-
-
-def _duplicate_keys(node, path=(), depth=0):
-    """(path, key, line) of every key written twice in one mapping (Ansible keeps the last one
-    silently, or warns quoting the line: with its value)."""
-    found = []
-    if isinstance(node, yaml.MappingNode) and depth <= MAX_DEPTH:
-        seen = set()
-        for key, value in node.value:
-            name = _key(key)
-            if name in seen and name != "<<":
-                found.append((path, name, key.start_mark.line + 1))
-            seen.add(name)
-            found += _duplicate_keys(value, path + (name,), depth + 1)
-    elif isinstance(node, yaml.SequenceNode) and depth <= MAX_DEPTH:
-        for i, value in enumerate(node.value):
-            found += _duplicate_keys(value, path + (i,), depth + 1)
-    return found
-
-
-def _is_mapping(node):
-    return isinstance(node, yaml.MappingNode)
-
-
-def _key(node):
-    # Keys are scalars in any sane vars file; a complex key is kept as text, never crashes us.
-    return node.value if isinstance(node, yaml.ScalarNode) else str(node.start_mark)
-
-
-def _record_lines(node, ptr, lines):
-    lines[ptr] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            _record_lines(v, ptr + pointer([_key(k)]), lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            _record_lines(v, "%s/%d" % (ptr, i), lines)
-
-
-def _walk(node, path):
-    """(path, node) for every node under a vars mapping."""
-    yield path, node
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            yield from _walk(v, path + (_key(k),))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            yield from _walk(v, path + (i,))
-
-
-def _display_path(path):
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
-
-
-class InventoryScan:
-    """What an inventory's YAML files say, read without Ansible: which file defines which
-    variable for which host or group (and on which line), group depths, and the errors found
-    in the files themselves (YAML syntax, secrets written as plain text)."""
-
-    def __init__(self, path, decrypt_text=None):
-        self.path = path
-        self.blocks = []
-        self.depth = {"all": 0}
-        self.errors = []
-        self._decrypt_text = decrypt_text
-        basedir = path if os.path.isdir(path) else os.path.dirname(path) or "."
-        if os.path.isdir(path):
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and
-                                 not (root == path and d in ("group_vars", "host_vars")))
-                for name in sorted(files):
-                    if name.endswith(_INVENTORY_EXTENSIONS) and not name.startswith("."):
-                        self._scan_inventory_file(os.path.join(root, name))
-        elif path.endswith(_INVENTORY_EXTENSIONS):
-            self._scan_inventory_file(path)
-        for kind, folder in (("group", "group_vars"), ("host", "host_vars")):
-            self._scan_vars_dir(kind, os.path.join(basedir, folder))
-        self.errors += self._plaintext_errors()
-
-    @property
-    def syntax_ok(self):
-        return not any(e.host is None for e in self.errors)
-
-    def _load(self, path):
-        """The file's YAML node tree, None for an empty file; records syntax errors."""
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-            vaulted = text.lstrip().startswith("$ANSIBLE_VAULT;")
-            if vaulted:
-                if self._decrypt_text is None:
-                    return None, True
-                text = self._decrypt_text(text)
-            refused = yaml_guard(text)
-            if refused:
-                self.errors.append(SiteError(None, None, "refused before loading it: %s" % refused,
-                                             _display_path(path)))
-                return None, vaulted
-            node = yaml.compose(text, Loader=_LOADER)
-            for where, key, line in _duplicate_keys(node):
-                self.errors.append(SiteError(
-                    None, pointer(list(where) + [key]), "the key '%s' is written twice: Ansible would use the "
-                    "last one (and may print the line); keep one" % key, _display_path(path), line))
-            return node, vaulted
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            problem = " ".join(p for p in (exc.context, exc.problem) if p)
-            self.errors.append(SiteError(None, None, "YAML syntax error: %s" % problem,
-                                         _display_path(path), mark.line + 1 if mark else None))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            self.errors.append(SiteError(None, None, "cannot read: %s" % exc, _display_path(path)))
-        except Exception:  # a vault secret that does not fit: the file stays opaque
-            return None, True
-        return None, False
-
-    def _scan_inventory_file(self, path):
-        node, vaulted = self._load(path)
-        if not _is_mapping(node):
-            return
-        shown = _display_path(path)
-
-        def group(name, gnode, depth):
-            self.depth[name] = max(self.depth.get(name, depth), depth)
-            if not _is_mapping(gnode):
-                return
-            for key, value in gnode.value:
-                if key.value == "vars":
-                    self.blocks.append(_VarsBlock(shown, "group", name, "inventory", value, vaulted))
-                elif key.value == "hosts" and _is_mapping(value):
-                    for hkey, hvalue in value.value:
-                        self.blocks.append(_VarsBlock(shown, "host", str(hkey.value), "inventory",
-                                                      hvalue, vaulted))
-                elif key.value == "children" and _is_mapping(value):
-                    for ckey, cvalue in value.value:
-                        group(str(ckey.value), cvalue, depth + 1)
-
-        for key, value in node.value:
-            group(str(key.value), value, 0 if key.value == "all" else 1)
-
-    def _scan_vars_dir(self, kind, folder):
-        if not os.path.isdir(folder):
-            return
-        for entry in sorted(os.listdir(folder)):
-            full = os.path.join(folder, entry)
-            if entry.startswith("."):
-                continue
-            if os.path.isdir(full):
-                files = sorted(os.path.join(r, f) for r, _dirs, fs in os.walk(full) for f in fs
-                               if not f.startswith(".") and os.path.splitext(f)[1] in _VARS_EXTENSIONS
-                               and not f.endswith(_IGNORED))
-                owner = entry
-            else:
-                owner, ext = os.path.splitext(entry)
-                if ext not in _VARS_EXTENSIONS or entry.endswith(_IGNORED):
-                    continue
-                files = [full]
-            for file in files:
-                node, vaulted = self._load(file)
-                self.blocks.append(_VarsBlock(_display_path(file), kind, owner, "dir", node, vaulted))
-
-    def _plaintext_errors(self):
-        schema = load_schema()
-        # Secrets are the schema's secret paths and every variable a secret refers to by
-        # `{{ name }}`: a literal behind one level of indirection is still a literal.
-        secret_names, errors = set(), []
-        for _attempt in range(5):
-            before = len(secret_names)
-            for block in self.blocks:
-                for path, node in _walk(block.node, ()) if _is_mapping(block.node) else ():
-                    if path and (is_secret(path, schema) or path[0] in secret_names) \
-                            and isinstance(node, yaml.ScalarNode):
-                        secret_names.update(references(node.value) or ())
-            if len(secret_names) == before:
-                break
-        for block in self.blocks:
-            if block.vaulted or not _is_mapping(block.node):
-                continue
-            for path, node in _walk(block.node, ()):
-                if not path or not isinstance(path[0], str):
-                    continue
-                prefixed = path[0].startswith(PREFIXES)
-                if not ((prefixed and is_secret(path, schema)) or (len(path) == 1 and path[0] in secret_names)):
-                    continue
-                if isinstance(node, yaml.ScalarNode) and node.tag != "!vault" \
-                        and node.tag != "tag:yaml.org,2002:null" and not _whole_template(node.value):
-                    errors.append(SiteError(
-                        block.owner, pointer(path),
-                        "secret written as plain text in a committed file: encrypt it with "
-                        "'ansible-vault encrypt_string' (a !vault value) or take it from a "
-                        "lookup or variable ('{{ ... }}')",
-                        block.path, node.start_mark.line + 1))
-        return errors
-
-    def sources_for(self, host, group_names):
-        """{variable: Source} following Ansible's precedence: inventory-file group vars (all,
-        then groups by depth and name), group_vars/ (same order), then the host's own."""
-        groups = sorted((g for g in group_names if g != "all"), key=lambda g: (self.depth.get(g, 1), g))
-        order = [("group", g, origin) for origin in ("inventory", "dir") for g in ["all"] + groups]
-        order += [("host", host, "inventory"), ("host", host, "dir")]
-        rank = {key: i for i, key in enumerate(order)}
-        sources = {}
-        blocks = [b for b in self.blocks if (b.kind, b.owner, b.origin) in rank]
-        for block in sorted(blocks, key=lambda b: rank[(b.kind, b.owner, b.origin)]):
-            for var in block.keys():
-                sources[var] = Source(block.path, block.lines(var))
-        return sources
-
-
-def _whole_template(text):
-    text = text.strip() if isinstance(text, str) else ""
-    return text.startswith("{{") and text.endswith("}}")
-
-
 # --------------------------------------------------------------------------- one entry point
 
 def validate_inventory(hosts, scans=(), decrypt=str, all_files=True, schema=None, environ=None,
@@ -777,18 +481,29 @@ def validate_inventory(hosts, scans=(), decrypt=str, all_files=True, schema=None
     for host, raw in hosts.items():
         variables, from_env = with_env_fallbacks(site_variables(raw, decrypt), environ)
         unchecked += [(host, pointer(p), r) for p, r in unchecked_paths(variables)]
-        groups = list(raw.get("group_names") or [])
-        owners |= {("host", host)} | {("group", g) for g in groups}
-        sources = {name: Source("$" + env) for name, env in from_env.items()}
-        for scan in scans:
-            sources.update(scan.sources_for(host, groups))
-        sources.update({name: Source("extra vars") for name in extra_vars})
+        owners |= {("host", host)} | {("group", g) for g in raw.get("group_names") or []}
         file = raw.get("inventory_file")
-        sites[host] = Site(variables, sources, _display_path(str(file)) if file else None)
+        sites[host] = HostVars(variables, host_sources(host, raw, scans, from_env, extra_vars),
+                               display_path(str(file)) if file else None)
     errors = [e for scan in scans for e in scan.errors
               if all_files or e.host is None or ("host", e.host) in owners or ("group", e.host) in owners]
     errors = _unique(errors + validate_sites(sites, schema))
     return sorted(errors, key=_file_order), unchecked, sorted(site_warnings(sites), key=_file_order)
+
+
+def host_sources(host, raw, scans, from_env=(), extra_vars=()):
+    """{variable: Source}: where each of the host's variables was defined, by Ansible's precedence."""
+    sources = {name: Source("$" + env) for name, env in dict(from_env).items()}
+    for scan in scans:
+        sources.update(scan.sources_for(host, list(raw.get("group_names") or [])))
+    sources.update({name: Source("extra vars") for name in extra_vars})
+    return sources
+
+
+def display_path(path):
+    """A file's path relative to the current directory when it lies below it."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
 
 
 def _file_order(error):

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_validation as sv
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_schema as sv
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.inventory_scan import InventoryScan
 
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_VAULT = ("sandbox", (ROOT / "inventories/sandbox/vault-password.txt").read_text().strip())
@@ -390,7 +391,7 @@ def test_scan_rejects_literal_secrets_wherever_they_are(tmp_path):
                                   + "api_user_password: !vault |\n  $ANSIBLE_VAULT;1.2;AES256;x\n  3132\n"
                                   + "api_user_update_password: always\nerp_branch: ~\n",
     })
-    scan = sv.InventoryScan(inv)
+    scan = InventoryScan(inv)
     got = sorted((e.file.rsplit("/", 1)[-1], e.line, e.host, e.pointer) for e in scan.errors)
     assert got == [
         ("all.yml", 2, "all", "/my_secret"),
@@ -406,7 +407,7 @@ def test_scan_rejects_literal_secrets_wherever_they_are(tmp_path):
 def test_scan_reports_yaml_syntax_errors_with_file_and_line(tmp_path):
     inv = write(tmp_path, {"hosts.yml": "all:\n  hosts:\n    h1:\n",
                            "host_vars/h1.yml": "erp_url: http://x\nerp_tenant: [Company\nfoo: 1\n"})
-    scan = sv.InventoryScan(inv)
+    scan = InventoryScan(inv)
     e = only(scan.errors)
     assert not scan.syntax_ok
     assert e.file.endswith("host_vars/h1.yml") and e.line == 3 and "YAML syntax error" in e.message
@@ -431,7 +432,7 @@ def _bomb(levels=9):
 def test_pathological_yaml_is_refused_before_it_is_loaded(tmp_path, text, expected):
     inv = write(tmp_path, {"hosts.yml": "all:\n  hosts:\n    h1:\n", "host_vars/h1.yml": text})
     started = time.monotonic()
-    scan = sv.InventoryScan(inv)
+    scan = InventoryScan(inv)
     assert time.monotonic() - started < 1
     e = only(scan.errors)
     assert not scan.syntax_ok and e.file.endswith("host_vars/h1.yml") and expected in e.message
@@ -442,7 +443,7 @@ def test_a_key_written_twice_is_an_error_that_never_quotes_the_value(tmp_path):
                            "host_vars/h1.yml": "erp_tenant: A\napi_user_password: %s\nerp_url: x\n"
                                                "api_user_password: %s\nocerra_entities:\n"
                                                "  - {name: a, name: b}\n" % (CANARY, CANARY2)})
-    scan = sv.InventoryScan(inv)
+    scan = InventoryScan(inv)
     got = sorted((e.line, e.pointer) for e in scan.errors if "twice" in e.message)
     assert got == [(4, "/api_user_password"), (6, "/ocerra_entities/0/name")]
     assert not scan.syntax_ok  # Ansible never loads the file (its warning would quote the line)
@@ -452,8 +453,8 @@ def test_a_key_written_twice_is_an_error_that_never_quotes_the_value(tmp_path):
 def test_validate_certs_false_is_a_warning_with_its_file_and_line(tmp_path):
     inv = write(tmp_path, {"hosts.yml": "all:\n  hosts:\n    h1:\n",
                            "host_vars/h1.yml": host("h1", "ocerra_validate_certs: false\n", guid=GUID1)})
-    scan = sv.InventoryScan(inv)
-    sites = {"h1": sv.Site(good(ocerra_validate_certs=False), scan.sources_for("h1", []))}
+    scan = InventoryScan(inv)
+    sites = {"h1": sv.HostVars(good(ocerra_validate_certs=False), scan.sources_for("h1", []))}
     assert sv.validate_sites(sites) == []
     w = only(sv.site_warnings(sites))
     assert (w.pointer, w.line) == ("/ocerra_validate_certs", 5) and "ocerra_ca_path" in w.message
@@ -501,7 +502,7 @@ def test_sources_follow_ansible_precedence(tmp_path):
     loader = DataLoader()
     inventory = InventoryManager(loader, sources=[inv])
     merged = VariableManager(loader, inventory).get_vars(host=inventory.get_host("h1"))
-    sources = sv.InventoryScan(inv).sources_for("h1", merged["group_names"])
+    sources = InventoryScan(inv).sources_for("h1", merged["group_names"])
     for var in ("erp_ca_path", "erp_tenant", "erp_url", "erp_branch", "api_user_login"):
         winner = {"gv-": "group_vars", "inv": "hosts.yml", "hv-": "host_vars"}[merged[var][:3]]
         assert winner in sources[var].file, (var, merged[var], sources[var].file)
@@ -527,7 +528,7 @@ def validate_inventory_dir(path, secrets=(SANDBOX_VAULT,)):
 
     tool = load_tool()
     decrypt, decrypt_text = tool._decrypters([(i, VaultSecret(p.encode())) for i, p in secrets])
-    return tool.validate_path(str(path), DataLoader(), decrypt, decrypt_text, sv)
+    return tool.validate_path(str(path), DataLoader(), decrypt, decrypt_text)
 
 
 GROUP_ALL = ("api_user_email: \"ocerraapi+{{ inventory_hostname }}@p.example.com\"\n"

@@ -1,0 +1,95 @@
+"""The site's password store in a flow, and the rotation (rotate.yml), in the order the AWS
+rotation template and Vault's write-ahead log follow:
+
+  prepare  a site that is due (its password older than api_user_password_max_age_days, or any
+           with `force`) gets a new password, generated to the site's policy and stored as
+           pending, durably, before either system is touched (a pending one is kept: a
+           rotation in progress is finished, never restarted with another password);
+  apply    the safe change (safe_change.py) with the pending password;
+  promote  once the ERP and every entity hold it: pending becomes current, current previous.
+
+Every flow that changes the site uses the store's pending password when there is one, else its
+current one (a store still empty: the inventory's).
+"""
+from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
+from ansible_collections.ocerra.acumatica.plugins.module_utils.password_policy import MIN_LENGTH, generate
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import (
+    APPLY, DISCARD, DISCARDED, FINISHED, NOT_DUE, NOTHING_PENDING, PENDING, PROMOTE, READ_USER, STAGE, STORE,
+    password_age_days)
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import Passwords
+
+
+class Rotation:
+    def __init__(self, flow):
+        self.flow = flow
+        self.stored = None          # what the site's password store holds (as read or written)
+
+    @property
+    def store(self):
+        return self.flow.site.store
+
+    def read_store(self):
+        """The password every step uses: the store's pending one (a change to finish), else its
+        current one, else the inventory's (a store still empty)."""
+        flow = self.flow
+        user = flow.site.user
+        with flow.step(STORE):
+            stored = self.store.read()
+            password = stored.pending or stored.current or user.get("password")
+            if not password:
+                raise ToolkitError(f"The site's password store ({self.store.path}) holds no password and "
+                                   "api_user_password is not given: run playbooks/rotate.yml to create one.")
+        for known in (stored.current, stored.pending, stored.previous):
+            flow.secrets.add(known)
+        self.stored = stored
+        user["password"] = password
+        if stored.pending and (stored.current or user.get("password")) != stored.pending:
+            user["fallback_password"] = stored.current
+        flow.record.rotation = PENDING if stored.pending else None
+
+    def require_store(self):
+        if self.store is None:
+            with self.flow.step(STORE):
+                raise ToolkitError("Rotating a site's password needs its password store: set "
+                                   "api_user_password_store: vault_file and api_user_password_vault_id.")
+
+    def prepare(self):
+        """A new password, stored as pending, for a site that is due (or any, forced); nothing
+        else is touched. In the apply phase (nothing pending) only whether it is due."""
+        flow = self.flow
+        with flow.step(READ_USER):
+            user = flow.user.read()
+        age = password_age_days(user, flow.erp.seam.server_time)
+        max_age = flow.site.max_age_days
+        due = max_age is not None and age is not None and age >= max_age
+        if flow.phase == APPLY or not (due or flow.force):
+            flow.record.rotation = NOT_DUE if max_age is not None and not due else NOTHING_PENDING
+            return
+        with flow.step(STAGE, writes=not flow.check):
+            if not flow.check:
+                self.stored = self.store.stage(generate(min_length=MIN_LENGTH), flow.site.user["password"])
+                flow.secrets.add(self.stored.pending)
+        flow.record.rotation = PENDING
+
+    def promote(self):
+        """Once the ERP and every entity hold the pending password (a sign-in with it worked,
+        every entity is Connected), it becomes the current one."""
+        flow = self.flow
+        pending = self.stored and self.stored.pending
+        if not pending or flow.check or flow.record.failed_step is not None:
+            return
+        if not (flow.record.erp.verified and all(r.connected for r in flow.record.entities.values())):
+            return
+        with flow.step(PROMOTE, writes=True):
+            self.stored = self.store.promote(pending)
+        flow.record.rotation = FINISHED
+
+    def discard_pending(self):
+        """The ERP's policy refused the pending password: drop it (the next prepare generates
+        another) rather than try it again on every run."""
+        stored = self.stored
+        if not (stored and stored.pending):
+            return
+        with self.flow.step(DISCARD, writes=True):
+            self.stored = self.store.write(Passwords(stored.current, None, stored.previous), stored.version)
+        self.flow.record.rotation = DISCARDED
