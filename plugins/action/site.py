@@ -45,6 +45,9 @@ class ActionModule(ControllerAction):
         "force": {"type": "bool", "default": False},
         "validation": {"type": "str", "default": "toolkit_validation"},
     }
+    # The role's documented variables (meta/argument_specs.yml) and rotate.yml's rotate_force.
+    VARIABLES = {"flow": "toolkit_flow", "report": "toolkit_report_path", "state_dir": "toolkit_state_dir",
+                 "lock_wait": "toolkit_lock_wait", "force": "rotate_force"}
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}

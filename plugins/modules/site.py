@@ -65,7 +65,7 @@ attributes:
 options:
   flow:
     description:
-      - Which flow to run (the role passes its variable C(toolkit_flow)).
+      - Which flow to run. Not given, the variable C(toolkit_flow).
     type: str
     choices: [provision, restore, report, publish, rotate]
     default: provision
@@ -73,20 +73,20 @@ options:
     description:
       - The run's report (see M(ocerra.acumatica.site_report)); the site's entry is written to
         C(<report>.d/<site>.json) as the site finishes.
-      - Default C(out/report.json) in the current directory (never inside the collection, which
-        may be installed read-only); the role passes its variable C(toolkit_report_path).
+      - Not given, the variable C(toolkit_report_path), else C(out/report.json) in the current
+        directory (never inside the collection, which may be installed read-only).
     type: path
   state_dir:
     description:
       - The folder on the controller with each site's journal and lock (no secret in it).
-      - Default C($XDG_STATE_HOME/ocerra-acumatica), else C(~/.local/state/ocerra-acumatica); the
-        role passes its variable C(toolkit_state_dir).
+      - Not given, the variable C(toolkit_state_dir), else C($XDG_STATE_HOME/ocerra-acumatica) or
+        C(~/.local/state/ocerra-acumatica).
     type: path
   lock_wait:
     description:
       - Seconds to wait for another run on this machine changing the same site's password;
         the run then stops without changing anything.
-      - The role passes its variable C(toolkit_lock_wait).
+      - Not given, the variable C(toolkit_lock_wait).
     type: int
     default: 60
   phase:
@@ -101,7 +101,7 @@ options:
   force:
     description:
       - With O(flow=rotate) and O(phase=prepare), rotate the site now even when it is not due.
-        C(playbooks/rotate.yml) passes its variable C(rotate_force).
+        Not given, the variable C(rotate_force) (C(-e rotate_force=true)).
     type: bool
     default: false
   validation:

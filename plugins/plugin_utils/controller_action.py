@@ -1,8 +1,11 @@
 """The base of the collection's controller-side actions (site, site_report, validate_sites,
 import_sites): no connection to a host, check mode supported, arguments validated against
-ARGUMENT_SPEC, and a missing HTTP library said as Ansible says it."""
+ARGUMENT_SPEC (an option the task leaves out taken from the documented variable VARIABLES names
+for it, as Ansible's own plugins take options from variables), and a missing HTTP library said as
+Ansible says it."""
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.http import HTTP_IMPORT_ERROR
@@ -22,6 +25,7 @@ class ControllerAction(ActionBase):
     _requires_connection = False
     _supports_check_mode = True
     ARGUMENT_SPEC = {}
+    VARIABLES = {}          # option -> the documented variable it falls back to
     NEEDS_HTTP = False      # talks to the services from the controller's Python
 
     def __init_subclass__(cls, **kwargs):
@@ -34,6 +38,10 @@ class ControllerAction(ActionBase):
         if missing:
             raise AnsibleActionFail(missing)
         result = super().run(tmp, task_vars)
-        _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
-        return result, args
+        given = {**{option: self._templar.template(task_vars[name]) for option, name in self.VARIABLES.items()
+                    if name in task_vars}, **self._task.args}
+        validated = ArgumentSpecValidator(self.ARGUMENT_SPEC).validate(given)
+        if validated.error_messages:
+            raise AnsibleActionFail("Invalid options: %s" % "; ".join(validated.error_messages))
+        return result, validated.validated_parameters
 

@@ -95,7 +95,6 @@ class SiteFlow:
         self.phase, self.force = phase, force
         self.record = Record(mode, check_mode, site, phase)
         self.secrets = Secrets(*site.secrets())
-        self.secrets.add(site.ocerra.get("password"), basic_user=site.ocerra.get("username"))
         self.lock_wait, self.controller_pid = lock_wait, controller_pid
         self.journal = self.lock = None
         self.other_run_changing = False
@@ -125,11 +124,19 @@ class SiteFlow:
         self.ocerra = None
         if mode != PUBLISH:
             self.ocerra = OcerraClient(
-                site.ocerra["url"], site.ocerra["username"], site.ocerra["password"],
+                site.ocerra["url"], site.ocerra["username"], self._ocerra_password,
                 validate_certs=site.ocerra.get("validate_certs", True), ca_path=site.ocerra.get("ca_path"),
                 timeout=timeout, retry_timeout=retry_timeout, check_mode=check_mode, warn=self.warn)
         self.user, self.entities = FlowUser(self), FlowEntities(self)
         self.change, self.rotation = SafeChange(self), Rotation(self)
+
+    def _ocerra_password(self):
+        """The Ocerra service user's password, when the first request to Ocerra needs it (it may
+        be decrypted only then: site_vars.WHEN_USED), known to the flow's scrubber from then on."""
+        password = self.site.ocerra["password"]
+        password = password() if callable(password) else password
+        self.secrets.add(password, basic_user=self.site.ocerra["username"])
+        return password
 
     def run(self):
         """Run the flow; the Record, whatever happened. Sessions are closed by close()."""

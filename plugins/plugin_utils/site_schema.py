@@ -346,11 +346,7 @@ def _site_rules(v):
         problem = base_url.problem(name, v.get(name))
         if problem:
             found.append(([name], problem))
-    password = v.get("api_user_password")
-    if isinstance(password, str) and password:
-        unmet = unmet_requirements(password)
-        if unmet:
-            found.append((["api_user_password"], describe(unmet)))
+    found += _password_rules(v)
     if v.get("api_user_password_store") == "vault_file":
         if "api_user_password_vault_id" not in v:
             found.append((["api_user_password_vault_id"], "is required with api_user_password_store: vault_file: "
@@ -362,6 +358,17 @@ def _site_rules(v):
     if isinstance(login, str) and isinstance(admin, str) and login.casefold() == admin.casefold():
         found.append((["api_user_login"], "must differ from erp_admin_user: the toolkit signs in as "
                                           "the admin to manage the API user, never as the API user"))
+    return found
+
+
+def _password_rules(v):
+    """(path, message) for the API user's password: the policy, and every entity's equal to it."""
+    found = []
+    password = v.get("api_user_password")
+    if isinstance(password, str) and password:
+        unmet = unmet_requirements(password)
+        if unmet:
+            found.append((["api_user_password"], describe(unmet)))
     entities = v.get("ocerra_entities")
     if isinstance(entities, list):
         reference, against = (password, "api_user_password") if isinstance(password, str) else (None, None)
@@ -376,6 +383,19 @@ def _site_rules(v):
                               "differs from %s: every entity of a site must get the API user's "
                               "password (leave it out, or use \"{{ api_user_password }}\")" % against))
     return found
+
+
+def secret_errors(host, variables, sources=None):
+    """[SiteError] of the site's rules that need its secrets, on the values its own task
+    decrypted (the run's validation checked the rest without them): each secret a string of the
+    schema's length, the API user's password policy, every entity's password equal to it."""
+    properties, found = load_schema()["properties"], []
+    for name, value in variables.items():
+        spec = properties.get(name, {})
+        if spec.get("x-secret") and not (isinstance(value, str) and spec["minLength"] <= len(value) <= spec["maxLength"]):
+            found.append((host, [name], "must be text of %d to %d characters" % (spec["minLength"], spec["maxLength"])))
+    found += [(host, path, message) for path, message in _password_rules(variables)]
+    return _located({host: HostVars(variables, sources)}, found)
 
 
 def _cross_site_rules(sites):

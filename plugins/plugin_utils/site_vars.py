@@ -3,14 +3,17 @@ mapping from variable names to what the ERP client, the user engine and the Ocer
 take, with the schema's defaults for what is unset.
 
 Only the variables the flow reads are templated (a lookup in an unrelated variable never
-runs); Ansible decrypts each vaulted one as it is read. The site's own rules are checked here
-on the values as the run will use them, secrets included: the run's validation task checks
-every site without decrypting anything (cross-site rules need no secret), each site's task
-checks its own secrets once they are decrypted. An entity's `password` (equal to
-api_user_password by those rules) is read only for that check; the flow never sees it.
+runs); Ansible decrypts each vaulted one as it is read. The run's validation task checks every
+site without decrypting anything (cross-site rules need no secret); the rules that need the
+site's secrets are checked here, on the values as the run will use them. An entity's
+`password` (equal to api_user_password by those rules) is read only for that check; the flow
+never sees it.
 """
+import functools
+
+from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_schema import (
-    VAULT, HostVars, Source, is_template, load_schema, to_plain, unchecked_paths, validate_sites, with_env_fallbacks)
+    VAULT, Source, is_template, load_schema, secret_errors, to_plain, unchecked_paths, with_env_fallbacks)
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import VaultFileStore
 
 # site variable -> (engine input, its key)
@@ -80,7 +83,9 @@ class Site:
         return self.erp.get("tenant")
 
     def secrets(self):
-        return [v for v in (self.erp.get("password"), self.user.get("password"), self.ocerra.get("password")) if v]
+        """The secrets known now (a password decrypted when first used is added by its user)."""
+        return [v for v in (self.erp.get("password"), self.user.get("password"), self.ocerra.get("password"))
+                if v and not callable(v)]
 
     def entity_desired(self, entity, enabled=True):
         """What one entity's MYOB Acumatica settings should hold (ocerra/connection.py)."""
@@ -88,41 +93,60 @@ class Site:
                 "branch": entity.get("branch") or self.erp.get("branch"), "enabled": enabled}
 
 
-class SiteVariableError(Exception):
-    pass
+class SiteVariableError(ToolkitError):
+    kind = "invalid_variables"
+
+
+# Decrypted when first used: the Ocerra service user's password is shared by every site of a
+# partner and needed only by the sites that talk to Ocerra (in a no-change run, the one that
+# lists its entities for the run).
+WHEN_USED = ("ocerra_password",)
 
 
 def site_of(host, task_vars, template, sources=None):
     """The host's Site, templating (with `template`, the action's templar) only the variables
-    the flow reads, after checking the site's own rules on them (SiteVariableError, naming the
-    file and line of `sources`: {variable: {file, lines}} as validate_sites found them).
+    the flow reads, after checking the site's rules that need its secrets (SiteVariableError,
+    naming the file and line of `sources`: {variable: {file, lines}} as validate_sites found them).
 
     The API user's password is read once; every step of the run uses that one value. When it
     is an expression, it is evaluated twice: one that gives another value each time (e.g. a
     password lookup on /dev/null) would be written to the ERP and then exist nowhere, so the
     site is refused before anything is sent."""
-    variables = {}
+    located = {name: Source(where["file"], where["lines"]) for name, where in (sources or {}).items()}
+
+    def checked(variables):
+        hidden = ["/".join(map(str, [name, *path])) for name, value in variables.items()
+                  for path, reason in unchecked_paths(value) if reason == VAULT]
+        if hidden:
+            raise SiteVariableError("%s cannot be decrypted with this run's vault secrets (give the vault id it "
+                                    "was encrypted with: --vault-id)" % ", ".join(hidden))
+        problems = secret_errors(host, variables, located)
+        if problems:
+            raise SiteVariableError("; ".join(str(p) for p in problems))
+        return {name: to_plain(value) for name, value in variables.items()}
+
+    def evaluated(value):
+        # A value without an expression is taken as it is (a vaulted one decrypts in to_plain).
+        return to_plain(template(value) if _has_expression(value) else value)
+
+    variables, later = {}, {}
     for name in MAPPING.keys() & task_vars.keys():
         value = task_vars[name]
-        # A value without an expression is taken as it is (a vaulted one decrypts in to_plain).
-        variables[name] = to_plain(template(value) if _has_expression(value) else value)
-        if name == "api_user_password" and _has_expression(value) and to_plain(template(value)) != variables[name]:
+        if name in WHEN_USED:
+            later[name] = value
+            continue
+        variables[name] = evaluated(value)
+        if name == "api_user_password" and _has_expression(value) and evaluated(value) != variables[name]:
             raise SiteVariableError(
                 "api_user_password gives another value each time it is evaluated (a random lookup such as "
                 "the password lookup on /dev/null?): the password written to the ERP would exist nowhere "
                 "after the run. Keep it in the inventory (ansible-vault encrypt_string) or in a file the "
                 "lookup writes")
-    variables, _from_env = with_env_fallbacks(variables)
-    hidden = ["/".join(map(str, [name, *path])) for name, value in variables.items()
-              for path, reason in unchecked_paths(value) if reason == VAULT]
-    if hidden:
-        raise SiteVariableError("%s cannot be decrypted with this run's vault secrets (give the vault id it was "
-                                "encrypted with: --vault-id)" % ", ".join(hidden))
-    found = {name: Source(where["file"], where["lines"]) for name, where in (sources or {}).items()}
-    problems = validate_sites({host: HostVars(variables, found)})
-    if problems:
-        raise SiteVariableError("; ".join(str(p) for p in problems))
-    return Site(host, {name: to_plain(value) for name, value in variables.items()}, task_vars.get("inventory_dir"))
+    variables, _from_env = with_env_fallbacks({**variables, **later})
+    variables = checked({name: value for name, value in variables.items() if name not in later})
+    for name, value in later.items():
+        variables[name] = functools.partial(lambda name, value: checked({name: evaluated(value)})[name], name, value)
+    return Site(host, variables, task_vars.get("inventory_dir"))
 
 
 def _has_expression(value):

@@ -210,3 +210,16 @@ def test_tls_verification_is_on_by_default_and_takes_a_ca_bundle(monkeypatch):
     warned = []
     OcerraClient("https://o.example", USER, CANARY, validate_certs=False, warn=warned.append)
     assert warned and CANARY not in warned[0]
+
+
+def test_a_password_given_as_a_callable_is_asked_for_once_at_the_first_request(server):
+    asked = []
+    lazy = OcerraClient(f"http://127.0.0.1:{server.server_port}", USER, lambda: asked.append(1) or CANARY,
+                        sleep=lambda _: None)
+    assert asked == [] and lazy.scrub(CANARY) == CANARY          # nothing decrypted, nothing to scrub yet
+    server.script = [(200, model()), (200, model())]
+    lazy.get_settings(A)
+    lazy.get_settings(A)
+    assert asked == [1]
+    assert [s["auth"] for s in server.seen] == [f"Basic {TOKEN}"] * 2
+    assert CANARY not in lazy.scrub(f"echo {CANARY} {TOKEN}")

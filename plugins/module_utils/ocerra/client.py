@@ -11,6 +11,7 @@ ocerra.md §6.1 with the toolkit's own field names:
 A connection is {client_id, client_name, erp_url, tenant, branch, login, has_password,
 enabled, status: {code, message, checked}, updated}, never with a password.
 """
+import threading
 import time
 
 from ..errors import ApiError
@@ -69,6 +70,10 @@ class OcerraClient:
     and checks the clientId of the answer. `auto` falls back to POST Client/Switch the first
     time an answer comes back for another client; a write is only ever sent after a read
     has proved the selection works, and its answer is checked too.
+
+    `password` is the service user's password, or a callable that gives it when the first
+    request needs it (a vaulted password shared by every site is then decrypted only where it
+    is used).
     """
 
     def __init__(self, url, username, password, *, selection="auto", validate_certs=True,
@@ -79,11 +84,9 @@ class OcerraClient:
         self.http = HttpSeam(url, service="Ocerra", validate_certs=validate_certs, ca_path=ca_path,
                              timeout=timeout, retry_timeout=retry_timeout, check_mode=check_mode,
                              warn=warn, sleep=sleep, pool_size=LISTING_WORKERS)
-        # UTF-8 (RFC 7617's charset, what ASP.NET Core Basic handlers usually decode);
-        # requests would send Latin-1 and fail on anything beyond it.
-        self.http.session.auth = (username.encode(), password.encode())
         self.secrets = Secrets()
-        self.secrets.add(password, basic_user=username)
+        self._password = password
+        self._authenticating = threading.Lock()     # the listing's threads share this client
         self._current = None       # the client a switch call last selected
         self._accepted = False     # the credentials worked for an earlier request
         self._names = {}
@@ -204,7 +207,19 @@ class OcerraClient:
                            client_id=client_id)
 
     # ---- HTTP and errors -------------------------------------------------------------------
+    def _authenticate(self):
+        """Basic auth on the session, the first time a request needs it."""
+        with self._authenticating:
+            if self.http.session.auth is not None:
+                return
+            password = self._password() if callable(self._password) else self._password
+            self.secrets.add(password, basic_user=self.username)
+            # UTF-8 (RFC 7617's charset, what ASP.NET Core Basic handlers usually decode);
+            # requests would send Latin-1 and fail on anything beyond it.
+            self.http.session.auth = (self.username.encode(), password.encode())
+
     def _call(self, method, path, client_id=None, body=None, read_only=False, safe=None):
+        self._authenticate()
         response = self.http.request(
             method, path, params={"clientId": client_id} if client_id else None, json=body,
             safe=(method == "GET") if safe is None else safe, read_only=read_only)
