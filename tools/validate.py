@@ -103,10 +103,11 @@ def _decrypters(secrets):
 
 def _summary(v):
     from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_schema as sv
+    from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_values as values
     entities = v.get("ocerra_entities")
     count = len(entities) if isinstance(entities, list) else "?"
     def shown(x):  # an Unchecked value renders as ?, a vaulted one (or an environment's) as such
-        return "(%s)" % x.shown if isinstance(x, sv.Vaulted) else x if isinstance(x, str) else "?"
+        return "(%s)" % x.shown if isinstance(x, values.Vaulted) else x if isinstance(x, str) else "?"
 
     return "ok (%s, tenant %s, API user %s, %s entit%s)" % (
         shown(v.get("erp_url")), shown(v.get("erp_tenant")),
@@ -117,6 +118,7 @@ def validate_path(path, loader, decrypt, decrypt_text):
     """(errors, unchecked, warnings, summary lines) of one inventory."""
     from ansible_collections.ocerra.acumatica.plugins.plugin_utils.inventory_scan import InventoryScan
     from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_schema as sv
+    from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_values as values
     from ansible.errors import AnsibleError
     from ansible.inventory.manager import InventoryManager
     from ansible.vars.manager import VariableManager
@@ -144,7 +146,7 @@ def validate_path(path, loader, decrypt, decrypt_text):
         raw = hosts[name]
         file = raw.get("inventory_file")
         where = os.path.relpath(file) if file else shown
-        summary.append("%s: %s: %s" % (where, name, _summary(sv.with_env_fallbacks(sv.site_variables(raw, decrypt))[0])))
+        summary.append("%s: %s: %s" % (where, name, _summary(values.with_env_fallbacks(values.site_variables(raw, decrypt))[0])))
     return errors, unchecked, warnings, summary
 
 
@@ -156,7 +158,7 @@ def main(argv=None):
     from ansible.plugins.loader import init_plugin_loader
 
     init_plugin_loader([str(ROOT / "collections")])
-    from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_schema as sv
+    from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_values as values
 
     loader = DataLoader()
     try:
@@ -179,7 +181,7 @@ def main(argv=None):
         print(line)
     for warning in all_warnings:
         print("warning: %s" % warning, file=sys.stderr)
-    vaulted = sum(1 for *_, reason in all_unchecked if reason == sv.VAULT)
+    vaulted = sum(1 for *_, reason in all_unchecked if reason == values.VAULT)
     templated = len(all_unchecked) - vaulted
     if vaulted:
         print("note: %d vaulted value(s) are present but unchecked: no vault password at hand "

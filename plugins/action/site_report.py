@@ -7,7 +7,7 @@ returned for printing). Written in check mode too: it is the plan (plugin_utils/
 """
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report, run_dir
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome import report_lines, report_stats
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome import summary_lines, summary_stats
 
 
 class ActionModule(ControllerAction):
@@ -33,8 +33,8 @@ class ActionModule(ControllerAction):
         except OSError as exc:
             result.update(failed=True, msg="Cannot write the report to %s: %s" % (args["path"], exc.strerror or exc))
             return result
-        result.update(changed=False, path=args["path"], lines=report_lines(run_report),
-                      stats=report_stats(run_report))
+        result.update(changed=False, path=args["path"], lines=summary_lines(run_report),
+                      stats=summary_stats(run_report))
         return result
 
     @staticmethod

@@ -16,6 +16,7 @@ from ansible.errors import AnsibleActionFail
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_schema
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction, missing_library
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.inventory_scan import InventoryScan
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_values import VAULT
 
 # Removed after 0.1.0: a templated `throttle` cost a Jinja compilation per site, and forks bounds
 # the same thing (the site task is the only one per host that talks to the services).
@@ -55,7 +56,7 @@ class ActionModule(ControllerAction):
             result["warnings"] = [str(w) for w in warnings]
         result["sites"] = sorted(raw)
         result["unchecked"] = [{"host": h, "pointer": p, "reason": r} for h, p, r in unchecked if args["secrets"]
-                               or r != site_schema.VAULT]
+                               or r != VAULT]
         if errors:
             result["errors"] = [e.as_dict() for e in errors]
             result["msg"] = "%d error(s) in the sites' inventory variables:\n%s" % (

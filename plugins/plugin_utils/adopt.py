@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import AcumaticaClient
-from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.endpoint import CORE, MYOB
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user_fields import CORE, MYOB
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.errors import EndpointNotPublished
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user import view
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user_fields import DEFAULT_LOGIN
@@ -27,7 +27,7 @@ ERP_WORKERS = 8             # sites whose API user is read at once (one admin se
 SHARED_ROLES = {"administrator", "customizer"}     # roles no dedicated API user needs
 
 
-class Site:
+class FoundSite:
     """One ERP URL + tenant as Ocerra's entities use it, and what was learnt about it."""
 
     def __init__(self, url, tenant, connections):
@@ -55,7 +55,7 @@ def _same(a, b):
 
 
 def group(connections):
-    """(sites sorted by key, entities left out with the reason): one Site per ERP URL + tenant.
+    """(sites sorted by key, entities left out with the reason): one FoundSite per ERP URL + tenant.
     An entity whose URL the inventory's validation would refuse is left out, with why."""
     groups, unusable = {}, []
     for c in connections:
@@ -66,7 +66,7 @@ def group(connections):
             unusable.append({**c, "reason": why})
             continue
         groups.setdefault(site_key({"erp_url": url, "tenant": c["tenant"], "login": ""}), []).append(c)
-    sites = [Site(base_url(cs[0]["erp_url"]), str(cs[0]["tenant"]).strip(), cs) for _key, cs in sorted(groups.items())]
+    sites = [FoundSite(base_url(cs[0]["erp_url"]), str(cs[0]["tenant"]).strip(), cs) for _key, cs in sorted(groups.items())]
     return sites, unusable
 
 

@@ -16,6 +16,7 @@ import os
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import find_connections, site_key
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import run_dir
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.files import write_json
 
 
 def _digest(text):
@@ -64,10 +65,7 @@ def _put(files, name, data):
     if isinstance(files, dict):
         files[name] = data
         return
-    temporary = os.path.join(files, name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-    os.replace(temporary, os.path.join(files, name + ".json"))
+    write_json(os.path.join(files, name + ".json"), data)
 
 
 def _get(files, name):

@@ -6,6 +6,7 @@ failed sign-in count: one more failure must never reach the site's lock-out thre
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import user as user_engine
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import PROBE_OK
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.errors import EndpointNotPublished
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.password_step import at_lockout_risk
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import ConcurrentChange, LockoutRisk
 
@@ -55,7 +56,7 @@ class FlowUser:
     def guard(self, user, doing):
         """Stop when one more failed sign-in could lock the API user out."""
         threshold = self.flow.site.user.get("lockout_threshold")
-        if user.get("locked") or user_engine.at_lockout_risk(user, threshold):
+        if user.get("locked") or at_lockout_risk(user, threshold):
             raise LockoutRisk(
                 f"Stopped before {doing}: '{self.login}' on MYOB Acumatica {self.flow.erp.site} "
                 f"{'is locked out' if user.get('locked') else 'has %s failed sign-in(s)' % user.get('failed_attempts')}"

@@ -14,7 +14,8 @@ import os
 import yaml
 
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_schema import (
-    PREFIXES, SiteError, Source, display_path, is_secret, load_schema, pointer, references)
+    SiteError, Source, display_path, is_secret, load_schema, pointer)
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_values import PREFIXES, references
 
 _VARS_EXTENSIONS = ("", ".yml", ".yaml", ".json")
 _INVENTORY_EXTENSIONS = (".yml", ".yaml", ".json")

@@ -23,9 +23,10 @@ import os
 import re
 import secrets
 import socket
-import tempfile
 import time
 from datetime import datetime, timezone
+
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.files import write_json
 
 ROUNDS = 200_000
 KEEP_RUNS = 20
@@ -74,19 +75,7 @@ class Journal:
         return data if isinstance(data, dict) and data.get("salt") else None
 
     def _save(self, durable=False):
-        fd, temporary = tempfile.mkstemp(prefix=".journal-", dir=self.folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(self.data, out, indent=1)
-            if durable:
-                out.flush()
-                os.fsync(out.fileno())
-        os.replace(temporary, self.path)
-        if durable:
-            directory = os.open(self.folder, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
+        write_json(self.path, self.data, indent=1, durable=durable)
 
     def fingerprint(self, password):
         digest = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(self.data["salt"]), ROUNDS)

@@ -11,9 +11,10 @@ the entries of the sites that finished.
 import json
 import os
 import shutil
-import tempfile
 from datetime import datetime, timezone
 from urllib.parse import quote
+
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.files import write_json
 
 RUNNING = {"status": "running", "reason": "The run has not finished this site (yet).", "erp": {}, "entities": {}}
 STOPPED = {"status": "failed", "reason": "The run stopped for this site before its outcome was recorded; "
@@ -39,17 +40,8 @@ def _entry_path(path, host):
 
 
 def _write(path, data):
-    """Write JSON atomically (temporary file, fsync, rename)."""
-    folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".report-", suffix=".json", dir=folder)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(data, out, indent=2)
-        out.write("\n")
-        out.flush()
-        os.fsync(out.fileno())
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    write_json(path, data, indent=2, mode=0o644, durable=True)
 
 
 def start(path, hosts, playbook, check_mode):

@@ -10,7 +10,7 @@ A site ends as one of:
             what a later run does to finish it;
   failed    the run stopped before anything was left half-done; the reason says what to fix.
 """
-from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user import reported
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user import user_summary
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import CONNECTED
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import (
     CONCURRENT_CHANGE, CONTROLLER_GONE, DISCARDED, ERP, ERP_PASSWORD, ENTITIES_OFF, ENTITIES_ON, FIND_ENTITIES,
@@ -72,7 +72,7 @@ def _erp_view(record, failed):
     return {"url": site.url, "tenant": site.tenant, "login": site.login,
             "password_age_days": password_age_days(erp.user, erp.server_time), "changed": erp.changed,
             "password_updated": erp.password_updated, "password_change_pending": erp.password_change_pending,
-            "actions": list(erp.actions), "user": reported(erp.user or {}),
+            "actions": list(erp.actions), "user": user_summary(erp.user or {}),
             "error": _why(failed) if failed is not None and failed.name in (ERP, ERP_PASSWORD, READ_USER, VERIFY)
             else None}
 
@@ -327,7 +327,7 @@ def _observed(record):
     views = _entity_views(record)
     failed = record.failed_step
     erp = _erp_view(record, failed)
-    erp["user"] = reported(record.erp.read or {})
+    erp["user"] = user_summary(record.erp.read or {})
     if failed is not None:
         return entry("failed", "Could not read the site's state: %s." % _why(failed), erp, views)
     found = findings(record)
@@ -397,7 +397,7 @@ def _counts(sites):
     return {s: sum(1 for e in sites.values() if e.get("status") == s) for s in STATUSES}
 
 
-def report_lines(report):
+def summary_lines(report):
     """One line per site for the run's summary: `site  status  reason`, then the counts."""
     sites = (report or {}).get("sites") or {}
     width = max([len(s) for s in sites] + [4])
@@ -408,7 +408,7 @@ def report_lines(report):
     return lines
 
 
-def report_stats(report):
+def summary_stats(report):
     """The run's summary as a job artifact (set_stats, e.g. AWX): the counts and each site's
     status and reason, nothing secret (the reasons are the report's own)."""
     sites = (report or {}).get("sites") or {}

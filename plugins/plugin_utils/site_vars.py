@@ -12,8 +12,9 @@ never sees it.
 import functools
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_schema import (
-    VAULT, Source, is_template, load_schema, secret_errors, to_plain, unchecked_paths, with_env_fallbacks)
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_schema import Source, load_schema, secret_errors
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_values import (
+    VAULT, is_template, to_plain, unchecked_paths, with_env_fallbacks)
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import VaultFileStore
 
 # site variable -> (engine input, its key)

@@ -125,7 +125,7 @@ def _entity_line(connection, indent):
     return line + f"   # {printable(connection.get('client_name') or '')}"
 
 
-def report_md(sites, unusable, unreadable, differences, source):
+def import_notes(sites, unusable, unreadable, differences, source):
     out = [f"# Import from {source}", "",
            f"{len(sites)} new site(s). Fill in the `FILL IN` values (secrets vaulted), then "
            "`./run validate` on this folder and `ansible-playbook playbooks/provision.yml -i <folder> --check`.", ""]
@@ -170,7 +170,7 @@ def write(dest, files):
 def render(sites, unusable, unreadable, differences, ocerra):
     """{relative path: text} of the new inventory (only IMPORT.md when no site is new)."""
     source = f"Ocerra {printable(ocerra['url'])} (service user {printable(ocerra['username'])})"
-    files = {"IMPORT.md": report_md(sites, unusable, unreadable, differences, source)}
+    files = {"IMPORT.md": import_notes(sites, unusable, unreadable, differences, source)}
     if sites:
         common = shared(sites)
         files["hosts.yml"] = hosts_yml(sites, source)

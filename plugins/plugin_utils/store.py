@@ -20,7 +20,6 @@ plain text.
 """
 import fcntl
 import os
-import tempfile
 from datetime import datetime, timezone
 
 import yaml
@@ -31,6 +30,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.vault import VaultLib
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.files import write_atomic
 
 try:  # ansible-core 2.19+: the run's own vault secrets, also those typed at a prompt
     from ansible.parsing.vault import VaultSecretsContext
@@ -153,19 +153,8 @@ class VaultFileStore(Store):
             passwords.version = expected_version + 1
             passwords.updated = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             text = yaml.safe_dump(passwords.as_dict(), default_flow_style=False)
-            ciphertext = vault.encrypt(text, secret, vault_id=self.vault_id)
-            fd, temporary = tempfile.mkstemp(prefix=".store-", dir=folder)
-            with os.fdopen(fd, "wb") as out:
-                os.fchmod(out.fileno(), 0o600)
-                out.write(ciphertext)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
-            directory = os.open(folder, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
+            write_atomic(self.path, vault.encrypt(text, secret, vault_id=self.vault_id), durable=True,
+                         prefix=".store-")
         finally:
             os.close(lock)
         written = self.read()

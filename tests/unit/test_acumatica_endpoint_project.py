@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import endpoint as ue
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user_fields import EDITIONS
 
 NS = "{http://www.acumatica.com/entity/maintenance/5.31}"
 CUSTOMIZATION = Path(__file__).resolve().parents[2] / "customization"
@@ -21,7 +22,7 @@ def parsed(edition=ue.CORE):
     return ET.fromstring(ue.project_xml(edition).encode())
 
 
-@pytest.mark.parametrize("edition", ue.EDITIONS, ids=lambda e: e.endpoint)
+@pytest.mark.parametrize("edition", EDITIONS, ids=lambda e: e.endpoint)
 def test_committed_copy_equals_rendering(edition):
     committed = CUSTOMIZATION / edition.endpoint / "project.xml"
     assert committed.read_text(encoding="utf-8") == ue.project_xml(edition), \
@@ -82,7 +83,7 @@ def test_detail_entities(edition, details):
             for d in endpoint.findall(f"{NS}Detail")} == details
 
 
-@pytest.mark.parametrize("edition", ue.EDITIONS, ids=lambda e: e.endpoint)
+@pytest.mark.parametrize("edition", EDITIONS, ids=lambda e: e.endpoint)
 def test_zip_is_deterministic_and_carries_the_digest(edition):
     content = ue.project_zip(edition)
     assert content == ue.project_zip(edition)

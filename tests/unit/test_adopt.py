@@ -37,7 +37,7 @@ def test_entities_are_grouped_by_url_and_tenant_as_the_erp_compares_them():
     ([None, None], None),                             # no login at all
 ])
 def test_the_site_login_is_the_one_most_entities_use(logins, chosen):
-    site = adopt.Site("https://x.example", "T", [entity(i, login=login) for i, login in enumerate(logins)])
+    site = adopt.FoundSite("https://x.example", "T", [entity(i, login=login) for i, login in enumerate(logins)])
     assert site.login == chosen
     assert len(site.entities) + len(site.others) == len(logins)
     assert all(adopt._same(c["login"], chosen) for c in site.entities)
@@ -56,12 +56,12 @@ def test_host_names_are_stable_and_valid(url, tenant, name):
 
 
 def test_names_two_sites_would_share_get_a_digest_and_existing_hosts_are_not_reused():
-    a, b, c = (adopt.Site(u, "Company", [entity(1, url=u)]) for u in
+    a, b, c = (adopt.FoundSite(u, "Company", [entity(1, url=u)]) for u in
                ("http://127.0.0.1:1/acme", "http://127.0.0.1:2/acme", "https://bravo.example"))
     adopt.name_hosts([a, b, c], taken=["Bravo_Example_Company"])
     assert a.host.startswith("acme_company_") and b.host.startswith("acme_company_") and a.host != b.host
     assert c.host.startswith("bravo_example_company_")
-    again = [adopt.Site(s.url, "Company", []) for s in (b, a, c)]
+    again = [adopt.FoundSite(s.url, "Company", []) for s in (b, a, c)]
     adopt.name_hosts(again, taken=["bravo_example_company"])
     assert [s.host for s in again] == [b.host, a.host, c.host]
 
@@ -69,14 +69,14 @@ def test_names_two_sites_would_share_get_a_digest_and_existing_hosts_are_not_reu
 def test_the_first_matching_admin_is_used():
     admins = [{"url": "https://*.myobadvanced.com", "tenant": "Live*", "user": "live"},
               {"url": "https://*.MYOBADVANCED.com", "user": "any"}]
-    site = adopt.Site("https://contoso.myobadvanced.com", "LiveCo", [])
+    site = adopt.FoundSite("https://contoso.myobadvanced.com", "LiveCo", [])
     assert adopt.match_admin(site, admins)["user"] == "live"
-    assert adopt.match_admin(adopt.Site("https://contoso.myobadvanced.com", "Test", []), admins)["user"] == "any"
-    assert adopt.match_admin(adopt.Site("https://erp.example", "Test", []), admins) is None
+    assert adopt.match_admin(adopt.FoundSite("https://contoso.myobadvanced.com", "Test", []), admins)["user"] == "any"
+    assert adopt.match_admin(adopt.FoundSite("https://erp.example", "Test", []), admins) is None
 
 
 def test_review_flags_shared_logins_and_what_the_first_provision_would_change():
-    site = adopt.Site("https://x.example", "T", [entity(1, login="admin", enabled=False), entity(2, login="other")])
+    site = adopt.FoundSite("https://x.example", "T", [entity(1, login="admin", enabled=False), entity(2, login="other")])
     site.admin = {"user": "Admin"}
     site.user = {"exists": True, "roles": ["Administrator", "AP Clerk"], "licence_types": ["A", "B"],
                  "password_never_expires": False, "enabled": True, "locked": True, "force_password_change": False}
@@ -89,7 +89,7 @@ def test_review_flags_shared_logins_and_what_the_first_provision_would_change():
 
 def test_values_from_the_services_cannot_change_the_files_structure():
     evil = 'x"\n  injected: true # {{ lookup("pipe", "id") }}'
-    site = adopt.Site("https://x.example/a", evil, [entity(1, url="https://x.example/a", tenant=evil,
+    site = adopt.FoundSite("https://x.example/a", evil, [entity(1, url="https://x.example/a", tenant=evil,
                                                            client_name="N\n- client_id: evil")])
     adopt.name_hosts([site])
     site.admin = {"user": "adm: in"}

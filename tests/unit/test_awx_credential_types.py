@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import ENV_FALLBACKS
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_schema as sv
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_values as values
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPES = sorted((ROOT / "docs" / "awx").glob("*.credential-type.yml"))
@@ -53,9 +53,9 @@ def test_injected_as_awx_renders_them_they_fill_every_connection_variable_an_inv
         kind = load(path)
         answers = {f["id"]: f"value-of-{f['id']}" for f in kind["inputs"]["fields"]}
         environ.update({name: jinja2.Template(t).render(answers) for name, t in kind["injectors"]["env"].items()})
-    variables, taken = sv.with_env_fallbacks({}, environ)
+    variables, taken = values.with_env_fallbacks({}, environ)
     assert set(taken) == set(ENV_FALLBACKS)
     assert str(variables["erp_admin_password"]) == "value-of-admin_password"
     assert str(variables["ocerra_password"]) == "value-of-password"
-    kept, _from_env = sv.with_env_fallbacks({"erp_url": "https://acme.example"}, environ)
+    kept, _from_env = values.with_env_fallbacks({"erp_url": "https://acme.example"}, environ)
     assert kept["erp_url"] == "https://acme.example"     # the inventory's value wins

@@ -217,7 +217,7 @@ def test_the_report_says_running_then_lists_every_host_and_a_host_without_outcom
     assert run_report["sites"]["a"] == ok and run_report["sites"]["b"]["status"] == "failed"
     assert run_report["playbook"] == "provision" and run_report["check_mode"] is False
     assert run_report["generated"].endswith("Z") and not (tmp_path / "out" / "report.json.d").exists()
-    lines = so.report_lines(run_report)
+    lines = so.summary_lines(run_report)
     assert lines[0].split() == ["a", "ok", "fine"] and lines[1].split()[:2] == ["b", "failed"]
     assert lines[2] == "2 site(s): 1 ok, 0 changed, 0 degraded, 1 failed"
 

@@ -14,6 +14,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_schema as sv
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_values as values
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.inventory_scan import InventoryScan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -235,7 +236,7 @@ def test_entity_password_must_equal_the_api_user_password():
 
 
 def test_entities_of_one_site_must_not_get_different_passwords_even_when_the_api_password_is_unknown():
-    site = good(api_user_password=sv.Unchecked(sv.VAULT),
+    site = good(api_user_password=values.Unchecked(values.VAULT),
                 ocerra_entities=[{"client_id": GUID1, "password": CANARY},
                                  {"name": "Acme Test", "password": CANARY2}])
     e = only(errors_of(site))
@@ -309,7 +310,7 @@ def test_jsonschema_own_messages_would_have_leaked():
     schema = sv.load_schema()
     raw = [err.message for site in LEAKY_SITES.values()
            for err in Draft202012Validator(schema).iter_errors(
-               {k: v for k, v in site.items() if k.startswith(sv.PREFIXES)})]
+               {k: v for k, v in site.items() if k.startswith(values.PREFIXES)})]
     assert any(CANARY in m for m in raw)
 
 
@@ -325,8 +326,8 @@ def test_is_secret_follows_the_schema_and_catches_typos():
 # --------------------------------------------------------------------------- unknowable values
 
 def test_unchecked_values_count_as_present_and_are_not_judged():
-    site = good(api_user_password=sv.Unchecked(sv.VAULT), erp_url=sv.Unchecked(sv.TEMPLATE),
-                ocerra_entities=sv.Unchecked(sv.TEMPLATE))
+    site = good(api_user_password=values.Unchecked(values.VAULT), erp_url=values.Unchecked(values.TEMPLATE),
+                ocerra_entities=values.Unchecked(values.TEMPLATE))
     assert errors_of(site) == []
     assert sorted(p for p, _ in sv.unchecked_paths(site)) == [
         ("api_user_password",), ("erp_url",), ("ocerra_entities",)]
@@ -340,13 +341,13 @@ def test_site_variables_follow_plain_references_and_leave_lookups_alone():
            "erp_admin_password": "{{ lookup('env', 'X') }}",
            "ocerra_password": "{{ undefined_here }}",
            "ocerra_entities": [{"name": "A", "password": "{{ api_user_password }}"}]}
-    v = sv.site_variables(raw)
+    v = values.site_variables(raw)
     assert v["api_user_email"] == "ocerraapi+acme@p.example.com"
     assert v["api_user_password"] == CANARY
     assert v["erp_validate_certs"] is False  # a whole expression keeps its type
     assert v["ocerra_entities"][0]["password"] == CANARY
-    assert isinstance(v["erp_admin_password"], sv.Unchecked) and v["erp_admin_password"].reason == sv.TEMPLATE
-    assert isinstance(v["ocerra_password"], sv.Unchecked)
+    assert isinstance(v["erp_admin_password"], values.Unchecked) and v["erp_admin_password"].reason == values.TEMPLATE
+    assert isinstance(v["ocerra_password"], values.Unchecked)
     assert "vault_pw" not in v and "tls" not in v
 
 
@@ -357,8 +358,8 @@ def test_to_plain_decrypts_or_marks_vaulted_values():
     def decrypt(value):
         raise ValueError("no secret")
 
-    assert isinstance(sv.to_plain(Vaulted(), decrypt), sv.Unchecked)
-    assert sv.to_plain({"a": [Vaulted()]}, lambda v: "clear")["a"] == ["clear"]
+    assert isinstance(values.to_plain(Vaulted(), decrypt), values.Unchecked)
+    assert values.to_plain({"a": [Vaulted()]}, lambda v: "clear")["a"] == ["clear"]
 
 
 # --------------------------------------------------------------------------- the YAML files
@@ -474,7 +475,7 @@ def test_environment_fallbacks_fill_unset_variables_and_are_never_shown():
 
 
 def test_vaulted_and_url_credentials_are_never_shown():
-    vaulted_email = sv.Vaulted("secret-mail")
+    vaulted_email = values.Vaulted("secret-mail")
     found = errors_of(good(api_user_email=vaulted_email, erp_url="https://bob:%s@x.example.com" % CANARY))
     text = " ".join(map(str, found))
     assert "secret-mail" not in text and "the vaulted value, not shown" in text
@@ -618,7 +619,7 @@ def test_vaulted_values_without_their_password_are_unchecked(broken_inventory):
     hosts = {e.host for e in errors}
     assert "weak" not in hosts and "entitypw" not in hosts  # their content is unknown now
     assert "typo" in hosts and "plain" in hosts
-    assert ("weak", "/api_user_password", sv.VAULT) in unchecked
+    assert ("weak", "/api_user_password", values.VAULT) in unchecked
 
 
 # --------------------------------------------------------------------------- the command

@@ -16,7 +16,7 @@ from ..errors import RateLimited, ToolkitError, TransportError
 from ..http import HttpSeam
 from ..module_kit import check_options, require_http
 from ..secrets import Secrets
-from .endpoint import CORE, MYOB
+from .user_fields import CORE, MYOB
 
 SERVICE = "MYOB Acumatica"
 LOGIN = "entity/auth/login"

@@ -32,9 +32,8 @@ import xml.etree.ElementTree as ET
 import zipfile
 
 from . import errors as ae
-from .user_fields import DETAILS, SCALARS, USER_VIEW
+from .user_fields import CORE, MYOB, SCALARS, USER_VIEW, VERSION
 
-VERSION = "1.0.0"
 SCREEN = "SM201010"
 NAMESPACE = "http://www.acumatica.com/entity/maintenance/5.31"
 PRODUCT_VERSION = "22.200"  # the Customization REST API exists from 2022 R2
@@ -48,22 +47,6 @@ ACTIONS = (
     ("ActivateLogin", None, ()),
 )
 DIGEST_RE = re.compile(r"\[sha256:([0-9a-f]{64})\]")
-
-
-class Edition:
-    """One of the toolkit's endpoints: its project, its name and the details it maps."""
-
-    def __init__(self, endpoint, project, myob):
-        self.endpoint, self.project, self.myob = endpoint, project, myob   # no '-' or '_' in project
-        self.details = tuple(f for f in DETAILS if myob or not f.myob)
-        self.name = f"{endpoint}/{VERSION}"
-        self.entity_path = f"entity/{endpoint}/{VERSION}/User"
-        self.expand = {"$expand": ",".join(f.contract for f in self.details)}
-
-
-CORE = Edition("UserAdmin", "OcerraUserAdmin", myob=False)
-MYOB = Edition("UserAdminMyob", "OcerraUserAdminMyob", myob=True)
-EDITIONS = (CORE, MYOB)
 
 
 def _fields_and_mappings(parent, fields, view):

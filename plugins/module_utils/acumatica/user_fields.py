@@ -114,6 +114,24 @@ PUT_FIELDS = tuple(f for f in FIELDS if f.write == PUT and f.option)
 REPORTED = ("exists", "locked") + tuple(f.key for f in FIELDS if f.report)
 
 
+class Edition:
+    """One of the toolkit's User endpoints (endpoint.py publishes them): its customization project,
+    its name and the detail collections it maps (the MYOB edition also maps licence types)."""
+
+    def __init__(self, endpoint, project, myob):
+        self.endpoint, self.project, self.myob = endpoint, project, myob   # no '-' or '_' in project
+        self.details = tuple(f for f in DETAILS if myob or not f.myob)
+        self.name = f"{endpoint}/{VERSION}"
+        self.entity_path = f"entity/{endpoint}/{VERSION}/User"
+        self.expand = {"$expand": ",".join(f.contract for f in self.details)}
+
+
+VERSION = "1.0.0"
+CORE = Edition("UserAdmin", "OcerraUserAdmin", myob=False)
+MYOB = Edition("UserAdminMyob", "OcerraUserAdminMyob", myob=True)
+EDITIONS = (CORE, MYOB)
+
+
 def option_spec():
     """erp_user's options that are User fields, as AnsibleModule argument spec entries."""
     return {f.key: dict(f.option) for f in FIELDS if f.option}

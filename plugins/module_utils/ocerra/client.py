@@ -27,9 +27,10 @@ CLIENT_SWITCH = "api/Client/Switch"
 CURRENT_CLIENT = "api/Client/Current"
 OTHER_CLIENTS = "odata/OtherClients()"
 
-# toolkit name -> Ocerra settings field
+# toolkit name -> Ocerra settings field, both ways (the password is written, never read back)
 FIELDS = {"erp_url": "baseUrl", "tenant": "tenant", "branch": "branch", "login": "login",
           "password": "password", "enabled": "enableConnection"}
+WRITE_ONLY = {"password"}
 
 CONNECTED = "Connected"
 IDLE = {"NotConfigured", "Disabled"}            # no sign-in result behind these
@@ -290,11 +291,9 @@ class OcerraClient:
 
     def _connection(self, model):
         cid = _guid(model.get("clientId"))
+        settings = {key: model.get(name) for key, name in FIELDS.items() if key not in WRITE_ONLY}
         return {"client_id": cid, "client_name": model.get("clientName") or self._names.get(cid),
-                "erp_url": model.get("baseUrl"), "tenant": model.get("tenant"),
-                "branch": model.get("branch"), "login": model.get("login"),
-                "has_password": bool(model.get("hasPassword")),
-                "enabled": bool(model.get("enableConnection")),
+                **settings, "enabled": bool(settings["enabled"]), "has_password": bool(model.get("hasPassword")),
                 "status": _status(model.get("status")), "updated": model.get("updatedDate")}
 
 
