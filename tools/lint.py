@@ -1,15 +1,19 @@
-"""./run lint: every static check, each named with its result; exit 1 if any fails.
+"""./run lint [--pip-bootstrap-from-pypi]: every static check, each named with its result; exit 1
+if any fails.
 
 - ruff over the repository's Python (pyproject.toml);
 - ansible-lint --profile production over the playbooks and the role (.ansible-lint);
 - antsibull-changelog lint over changelogs/;
 - over the collection as built (what ships, installed into a scratch ansible_collections tree):
-  ansible-test sanity (venv mode, this Python) and antsibull-docs lint-collection-docs.
+  `ansible-test sanity --venv --python X`, as ansible-test documents it for a collection, and
+  antsibull-docs lint-collection-docs.
 
-Only the package registries are needed. ansible-test bootstraps pip in its virtual environments
-with a script it downloads from ci-files.testing.ansible.com; here that script is a few lines
-that run pip from its wheel on PyPI (the same thing the official script does from an embedded
-copy), placed in ansible-test's cache under .lint/home so nothing outside the repository changes."""
+ansible-test bootstraps pip in its virtual environments with a script it downloads from
+ci-files.testing.ansible.com. A machine that reaches only the package registries (this one, its
+CI) passes --pip-bootstrap-from-pypi: a few lines that run pip from its wheel on PyPI (what the
+official script does from an embedded copy) are put in ansible-test's cache first, under
+.lint/home, so nothing outside the repository changes."""
+import argparse
 import os
 import re
 import subprocess
@@ -72,10 +76,11 @@ def scratch_env(tree, **more):
     return dict(os.environ, ANSIBLE_CONFIG=str(config), PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **more)
 
 
-def sanity(tree):
+def sanity(tree, pip_from_pypi):
     home = WORK / "home"
-    pip_bootstrap(home)
-    env = scratch_env(tree, HOME=str(home))
+    if pip_from_pypi:
+        pip_bootstrap(home)
+    env = scratch_env(tree, **({"HOME": str(home)} if pip_from_pypi else {}))
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     return run([BIN / "ansible-test", "sanity", "--venv", "--python", python, "--color", "no"], cwd=tree, env=env)
 
@@ -85,7 +90,11 @@ def docs(tree):
     return run([BIN / "antsibull-docs", "lint-collection-docs", "--plugin-docs", "."], cwd=tree, env=env)
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="./run lint", description=__doc__.split("\n")[0])
+    parser.add_argument("--pip-bootstrap-from-pypi", action="store_true",
+                        help="give ansible-test its pip bootstrap from PyPI (no access to ci-files.testing.ansible.com)")
+    args = parser.parse_args(argv)
     WORK.mkdir(exist_ok=True)
     results = {
         "ruff": run([BIN / "ruff", "check", "."], cwd=ROOT),
@@ -94,7 +103,7 @@ def main():
     }
     with tempfile.TemporaryDirectory(prefix="ocerra-lint-") as scratch:
         tree = built_collection(Path(scratch))
-        results["ansible-test sanity"] = sanity(tree)
+        results["ansible-test sanity"] = sanity(tree, args.pip_bootstrap_from_pypi)
         results["antsibull-docs"] = docs(tree)
     for name, ok in results.items():
         print(f"{'ok    ' if ok else 'FAILED'} {name}")

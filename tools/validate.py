@@ -106,6 +106,7 @@ def _summary(v):
     from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_values as values
     entities = v.get("ocerra_entities")
     count = len(entities) if isinstance(entities, list) else "?"
+
     def shown(x):  # an Unchecked value renders as ?, a vaulted one (or an environment's) as such
         return "(%s)" % x.shown if isinstance(x, values.Vaulted) else x if isinstance(x, str) else "?"
 

@@ -32,7 +32,6 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 BROKEN = ("degraded", "failed")     # the statuses that fail the task, so the exit status says so
 
 
-
 class ActionModule(ControllerAction):
     # Without requests each site is reported failed (below), so the run's report still finishes.
     NEEDS_HTTP = False

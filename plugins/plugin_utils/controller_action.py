@@ -44,4 +44,3 @@ class ControllerAction(ActionBase):
         if validated.error_messages:
             raise AnsibleActionFail("Invalid options: %s" % "; ".join(validated.error_messages))
         return result, validated.validated_parameters
-

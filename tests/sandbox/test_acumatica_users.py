@@ -410,6 +410,7 @@ def test_a_user_type_s_default_roles_come_with_an_insert_and_a_type_change(sandb
     sandbox.reset(seed=seed)
     client = admin(sandbox)
     assert client.put_user({**new_user(), "Roles": [wrap(Rolename="AP Clerk", Selected=True)]}).status_code == 200
+
     def roles():
         return next(sorted(u["roles"]) for u in sandbox.erp.state()["instances"][0]["tenants"][0]["users"]
                     if u["username"] == "NewApi")
