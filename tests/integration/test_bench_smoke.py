@@ -15,11 +15,12 @@ pytestmark = pytest.mark.integration
 def test_every_run_of_the_benchmark_succeeds_on_three_sites(tmp_path):
     out = tmp_path / "bench.json"
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--sites", "3", "--repeat", "1",
-                           "--latency", "0.05,0.02", "--json", str(out), "--workdir", str(tmp_path / "work")],
+                           "--latency", "0.05,0.02", "--fleet", "4", "--json", str(out),
+                           "--workdir", str(tmp_path / "work")],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     runs = json.loads(out.read_text())["runs"]
-    work = runs.pop("w")
+    work, fleet = runs.pop("w"), runs.pop("fleet")
     assert set(runs) == {"a", "b", "c", "d", "bL", "cL"}
     assert all(run["rc"] == 0 for run in runs.values()), {k: r["rc"] for k, r in runs.items()}
     # The work floor decrypted each site's two passwords and the Ocerra one, sent each site's
@@ -28,5 +29,8 @@ def test_every_run_of_the_benchmark_succeeds_on_three_sites(tmp_path):
     assert work["requests"]["requests"] == work["http.client"]["requests"] == 3 * (5 + 2)
     assert 0 < work["vault_cpu_s"] < work["requests"]["cpu_s"]
     assert runs["c"]["sessions_open"] == 0
-    assert "(d) + (w) =" in done.stdout
+    assert "(d) + (w) =" in done.stdout and "(b)/((d) + (w))" in done.stdout
+    # The fleet: its own world, created, then one no-change run with latency, against its limit.
+    assert fleet["sites"] == 4 and fleet["a"]["rc"] == fleet["bL"]["rc"] == 0 and fleet["bL"]["writes"] == 0
+    assert "(bL4) latency limit" in done.stdout
     assert runs["c"]["requests_per_site_max"] == 3 + 2 and runs["b"]["writes"] == 0
