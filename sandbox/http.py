@@ -99,6 +99,17 @@ def control_route(app, rule, method):
     return register
 
 
+def _reader(read):
+    return lambda: jsonify(read())
+
+
+def _clearer(clear):
+    def cleared():
+        clear()
+        return jsonify([])
+    return cleared
+
+
 def install_common(app, model, log, faults, clock):
     """Install the request log, counters, fault injection and `/_sandbox/` routes."""
 
@@ -152,13 +163,12 @@ def install_common(app, model, log, faults, clock):
         faults.clear()
         return jsonify({"ok": True})
 
-    @control_route(app, "state", "GET")
-    def _state():
-        return jsonify(model.state())
-
-    @control_route(app, "switches", "GET")
-    def _switches():
-        return jsonify(model.switches())
+    # What the control API reads (GET) and clears (DELETE) as it is.
+    for rule, read in (("state", model.state), ("switches", model.switches), ("faults", faults.describe),
+                       ("log", log.snapshot), ("counters", model.counters)):
+        control_route(app, rule, "GET")(_reader(read))
+    for rule, clear in (("faults", faults.clear), ("log", log.clear_entries)):
+        control_route(app, rule, "DELETE")(_clearer(clear))
 
     @control_route(app, "switches", "PUT")
     def _set_switches():
@@ -175,10 +185,6 @@ def install_common(app, model, log, faults, clock):
             raise ValueError("body must be {\"seconds\": N}")
         return jsonify({"now": clock.advance(seconds).isoformat()})
 
-    @control_route(app, "faults", "GET")
-    def _faults():
-        return jsonify(faults.describe())
-
     @control_route(app, "faults", "POST")
     def _add_fault():
         params = body()
@@ -187,21 +193,3 @@ def install_common(app, model, log, faults, clock):
         except TypeError as exc:
             raise ValueError(f"bad fault {params}: {exc}") from None
         return jsonify(faults.describe()), 201
-
-    @control_route(app, "faults", "DELETE")
-    def _clear_faults():
-        faults.clear()
-        return jsonify([])
-
-    @control_route(app, "log", "GET")
-    def _log():
-        return jsonify(log.snapshot())
-
-    @control_route(app, "log", "DELETE")
-    def _clear_log():
-        log.clear_entries()
-        return jsonify([])
-
-    @control_route(app, "counters", "GET")
-    def _counters():
-        return jsonify(model.counters())

@@ -29,34 +29,29 @@ def require_http(module):
         module.fail_json(msg=missing_required_lib("requests"), exception=HTTP_IMPORT_ERROR)
 
 
+def _from_env(site_variable, **spec):
+    """A str option that falls back to the environment variable of `site_variable`."""
+    return dict(type="str", fallback=(_env, [ENV_FALLBACKS[site_variable]]), **spec)
+
+
+def _waits():
+    return dict(timeout=dict(type="int", default=30), retry_timeout=dict(type="int", default=60))
+
+
 def acumatica_connection_spec():
     """Options to reach one Acumatica site with the admin credentials (doc fragment `acumatica`)."""
-    return dict(
-        url=dict(type="str", required=True, fallback=(_env, [ENV_FALLBACKS["erp_url"]])),
-        tenant=dict(type="str", required=True, fallback=(_env, [ENV_FALLBACKS["erp_tenant"]])),
-        branch=dict(type="str"),
-        admin_user=dict(type="str", required=True, fallback=(_env, [ENV_FALLBACKS["erp_admin_user"]])),
-        admin_password=dict(type="str", required=True, no_log=True,
-                            fallback=(_env, [ENV_FALLBACKS["erp_admin_password"]])),
-        validate_certs=dict(type="bool", default=True),
-        ca_path=dict(type="path"),
-        timeout=dict(type="int", default=30),
-        retry_timeout=dict(type="int", default=60),
-    )
+    return dict(url=_from_env("erp_url", required=True), tenant=_from_env("erp_tenant", required=True),
+                branch=dict(type="str"), admin_user=_from_env("erp_admin_user", required=True),
+                admin_password=_from_env("erp_admin_password", required=True, no_log=True),
+                validate_certs=dict(type="bool", default=True), ca_path=dict(type="path"), **_waits())
 
 
 def ocerra_connection_spec():
     """Options to reach Ocerra as the partner's service user (doc fragment `ocerra`)."""
-    return dict(
-        ocerra_url=dict(type="str", default="https://app.ocerra.com", fallback=(_env, [ENV_FALLBACKS["ocerra_url"]])),
-        ocerra_username=dict(type="str", required=True, fallback=(_env, [ENV_FALLBACKS["ocerra_username"]])),
-        ocerra_password=dict(type="str", required=True, no_log=True,
-                             fallback=(_env, [ENV_FALLBACKS["ocerra_password"]])),
-        ocerra_validate_certs=dict(type="bool", default=True),
-        ocerra_ca_path=dict(type="path"),
-        timeout=dict(type="int", default=30),
-        retry_timeout=dict(type="int", default=60),
-    )
+    return dict(ocerra_url=_from_env("ocerra_url", default="https://app.ocerra.com"),
+                ocerra_username=_from_env("ocerra_username", required=True),
+                ocerra_password=_from_env("ocerra_password", required=True, no_log=True),
+                ocerra_validate_certs=dict(type="bool", default=True), ocerra_ca_path=dict(type="path"), **_waits())
 
 
 def _env(*names):

@@ -125,8 +125,7 @@ def test_password_change_reaches_every_entity_sharing_the_login_in_the_safe_orde
     acme = run.report["sites"]["acme"]
     assert acme["erp"]["password_updated"] is True and "password_reset" in acme["erp"]["actions"]
     assert all(e["status"] == "Connected" and e["password_pushed"] for e in acme["entities"].values())
-    assert all(s["status"]["code"] == "Connected" and s["enableConnection"]
-               for s in site.connections("acme").values())
+    assert all_connected(site, "acme")
 
     resets = [e["time"] for e in site.erp_log() if e["method"] == "POST" and RESET_ACTION.search(e["path"])]
     assert len(resets) == 1
@@ -161,10 +160,7 @@ def test_ocerra_down_after_the_erp_reset_is_degraded_and_the_next_run_finishes_i
         return done
 
     monkeypatch.setattr(erp, "invoke", reset_then_ocerra_down)
-    run = site.provision()
-    assert run.rc != 0, run
-    assert run.statuses() == {"acme": "degraded", "bravo": "ok", "charlie": "ok"}
-    reason = run.report["sites"]["acme"]["reason"]
+    run, reason = acme_alone_ends(site, "degraded")
     assert reason.startswith("The ERP password of OcerraAPI changed, but 3 entities could not be updated")
     assert "HTTP 503" in reason and "A later run finishes it" in reason
     assert "acme is degraded" in run.out and run.recap("acme")["failed"] == 1
@@ -178,8 +174,7 @@ def test_ocerra_down_after_the_erp_reset_is_degraded_and_the_next_run_finishes_i
     assert later.rc == 0, later
     assert later.statuses() == {"acme": "changed", "bravo": "ok", "charlie": "ok"}
     assert later.report["sites"]["acme"]["erp"]["password_updated"] is False   # the ERP was in sync
-    assert all(s["status"]["code"] == "Connected" and s["enableConnection"]
-               for s in site.connections("acme").values())
+    assert all_connected(site, "acme")
     assert site.provision().statuses() == {"acme": "ok", "bravo": "ok", "charlie": "ok"}
 
 
@@ -193,14 +188,10 @@ def test_a_refused_password_reset_switches_the_entities_back_on(site, monkeypatc
     erp = site.sandbox.erp
     tenant = erp._tenant("acme", "Company")
     monkeypatch.setattr(tenant.security, "min_length", 40)   # stricter than the 2023.1.3 policy
-    run = site.provision()
-    assert run.rc != 0, run
-    assert run.statuses() == {"acme": "failed", "bravo": "ok", "charlie": "ok"}
-    reason = run.report["sites"]["acme"]["reason"]
+    _run, reason = acme_alone_ends(site, "failed")
     assert reason.startswith("The ERP refused to reset the password of OcerraAPI")
     assert "Nothing was left half-done" in reason and "The 3 entities switched off were switched back on" in reason
-    assert all(s["status"]["code"] == "Connected" and s["enableConnection"]
-               for s in site.connections("acme").values())
+    assert all_connected(site, "acme")
 
 
 def test_licence_unavailable_fails_that_site_only(sandbox, site, seed_copy):
@@ -241,8 +232,7 @@ def test_ocerra_down_before_a_password_change_fails_the_site_and_changes_nothing
     assert reason.startswith("Switching the entities off before the password change failed:")
     assert "Nothing was left half-done: the ERP password is unchanged." in reason
     assert not [e for e in site.erp_log() if RESET_ACTION.search(e["path"])]
-    assert all(s["status"]["code"] == "Connected" and s["enableConnection"]
-               for s in site.connections("acme").values())
+    assert all_connected(site, "acme")
     sandbox.ocerra.faults.clear()
     assert site.provision().statuses() == {"acme": "changed", "bravo": "ok", "charlie": "ok"}
 
@@ -278,3 +268,16 @@ def test_an_entity_read_failing_fails_the_site_without_a_write_and_says_which(sa
     assert site.writes() == before
     sandbox.ocerra.faults.clear()
     assert site.provision().statuses() == {"acme": "ok", "bravo": "ok", "charlie": "ok"}
+
+
+def all_connected(site, host):
+    """Every entity of the site enabled and Connected, as the fake Ocerra holds them."""
+    return all(s["status"]["code"] == "Connected" and s["enableConnection"] for s in site.connections(host).values())
+
+
+def acme_alone_ends(site, status):
+    """A provision in which acme alone ends `status` and the other sites are ok: (run, acme's reason)."""
+    run = site.provision()
+    assert run.rc != 0, run
+    assert run.statuses() == {"acme": status, "bravo": "ok", "charlie": "ok"}
+    return run, run.report["sites"]["acme"]["reason"]

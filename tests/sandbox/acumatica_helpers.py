@@ -8,6 +8,8 @@ import zipfile
 
 import requests
 
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.endpoint import fields_and_mappings
+
 ADMIN_PW = "Admin-Password-2024"
 API_PW = "Api-Password-2024x"
 NEW_PW = "Brand-New-Password-9"
@@ -60,36 +62,26 @@ def site_seed(users=(), flavour="myob", installed=False, switches=None, licence=
         "tenants": tenant_list}]}}
 
 
-def _fields(parent, fields, view):
-    holder = ET.SubElement(parent, "Fields")
-    for name, kind in fields:
-        ET.SubElement(holder, "Field", name=name, type=kind)
-    mappings = ET.SubElement(parent, "Mappings")
-    for name, _ in fields:
-        ET.SubElement(ET.SubElement(mappings, "Mapping", field=name), "To", object=view, field=name)
-    return holder, mappings
-
-
 def project_xml(fields=USER_FIELDS, namespace=NS, description="tests [sha256:abc]",
                 endpoint="UserAdmin", version="1.0.0") -> bytes:
     root = ET.Element("Customization", level="", description=description)
     node = ET.SubElement(ET.SubElement(root, "EntityEndpoint"), "Endpoint", xmlns=namespace,
                          name=endpoint, version=version, systemContractVersion="4")
     entity = ET.SubElement(node, "TopLevelEntity", name="User", screen="SM201010")
-    holder, mappings = _fields(entity, fields, "UserList")
+    holder, mappings = fields_and_mappings(entity, fields, "UserList")
     for field, detail, view in (("Roles", "UserRole", "AllowedRoles"),
                                 ("LicenseTypes", "UserLicenseType", "LicenseTypes")):
         ET.SubElement(holder, "Field", name=field, type=f"{detail}[]")
         ET.SubElement(ET.SubElement(mappings, "Mapping", field=field), "To", object=view, field="")
     actions = ET.SubElement(entity, "Actions")
     reset = ET.SubElement(actions, "Action", name="ResetPasswordOK", mappedTo="ResetPasswordOK")
-    _fields(reset, [("NewPassword", "StringValue"), ("ConfirmPassword", "StringValue")],
+    fields_and_mappings(reset, [("NewPassword", "StringValue"), ("ConfirmPassword", "StringValue")],
             "UserList")
     for name in ACTIONS:
         ET.SubElement(actions, "Action", name=name, mappedTo=name)
-    _fields(ET.SubElement(node, "Detail", name="UserRole"),
+    fields_and_mappings(ET.SubElement(node, "Detail", name="UserRole"),
             [("Rolename", "StringValue"), ("Selected", "BooleanValue")], "AllowedRoles")
-    _fields(ET.SubElement(node, "Detail", name="UserLicenseType"),
+    fields_and_mappings(ET.SubElement(node, "Detail", name="UserLicenseType"),
             [("LicenseType", "StringValue"), ("Selected", "BooleanValue"),
              ("Description", "StringValue"), ("Available", "IntValue")], "LicenseTypes")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

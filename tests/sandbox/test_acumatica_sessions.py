@@ -107,12 +107,17 @@ def test_login_limit_as_json429(sandbox):
     assert "API Login Limit" in refused.json()["exceptionMessage"]
 
 
-def test_login_limit_as_redirect_to_error_page(sandbox):
-    sandbox.erp.set_switches({"login_limit_response": "redirect302"})
+def refused_by_the_limit(sandbox, form):
+    """A third API user's sign-in over a licence of two, answered in `form`: (client, answer)."""
+    sandbox.erp.set_switches({"login_limit_response": form})
     signed_in(sandbox, "OcerraAPI")
     signed_in(sandbox, "Api2")
     client = Client(sandbox)
-    refused = client.login("Api3", API_PW)
+    return client, client.login("Api3", API_PW)
+
+
+def test_login_limit_as_redirect_to_error_page(sandbox):
+    client, refused = refused_by_the_limit(sandbox, "redirect302")
     assert refused.status_code == 302
     location = refused.headers["Location"]
     assert urlsplit(location).path == "/acme/Frames/Error.aspx"
@@ -124,11 +129,7 @@ def test_login_limit_as_redirect_to_error_page(sandbox):
 
 def test_login_limit_as_error_page_message_without_its_name(sandbox):
     """A MYOB site's form: message= on Error.aspx, without the words "API Login Limit"."""
-    sandbox.erp.set_switches({"login_limit_response": "redirect302_message"})
-    signed_in(sandbox, "OcerraAPI")
-    signed_in(sandbox, "Api2")
-    client = Client(sandbox)
-    refused = client.login("Api3", API_PW)
+    client, refused = refused_by_the_limit(sandbox, "redirect302_message")
     assert refused.status_code == 302
     query = parse_qs(urlsplit(refused.headers["Location"]).query)
     assert query["message"][0].startswith("The number of concurrent API logins") and "errorcode" not in query

@@ -49,7 +49,7 @@ ACTIONS = (
 DIGEST_RE = re.compile(r"\[sha256:([0-9a-f]{64})\]")
 
 
-def _fields_and_mappings(parent, fields, view):
+def fields_and_mappings(parent, fields, view):
     fields_el = ET.SubElement(parent, "Fields")
     for name, kind in fields:
         ET.SubElement(fields_el, "Field", name=name, type=kind)
@@ -64,7 +64,7 @@ def _entity_endpoint(edition):
     endpoint = ET.SubElement(root, "Endpoint", xmlns=NAMESPACE, name=edition.endpoint, version=VERSION,
                              systemContractVersion="4")
     user = ET.SubElement(endpoint, "TopLevelEntity", name="User", screen=SCREEN)
-    fields_el, mappings = _fields_and_mappings(user, [(f.contract, f.kind) for f in SCALARS], USER_VIEW)
+    fields_el, mappings = fields_and_mappings(user, [(f.contract, f.kind) for f in SCALARS], USER_VIEW)
     for field in edition.details:
         ET.SubElement(fields_el, "Field", name=field.contract, type=f"{field.detail.entity}[]")
         ET.SubElement(ET.SubElement(mappings, "Mapping", field=field.contract), "To",
@@ -73,9 +73,9 @@ def _entity_endpoint(edition):
     for name, view, params in ACTIONS:
         action = ET.SubElement(actions, "Action", name=name, mappedTo=name, isDefault="false")
         if params:
-            _fields_and_mappings(action, params, view)
+            fields_and_mappings(action, params, view)
     for field in edition.details:
-        _fields_and_mappings(ET.SubElement(endpoint, "Detail", name=field.detail.entity), field.detail.columns,
+        fields_and_mappings(ET.SubElement(endpoint, "Detail", name=field.detail.entity), field.detail.columns,
                              field.detail.view)
     return root
 
