@@ -59,6 +59,15 @@ class FlowEntities:
         service user's, or one that does not exist: the read says which)."""
         run.seen(public(self.flow.ocerra.get_settings(self._client_id(run))))
 
+    def reread(self, run):
+        """The entity read again after a change: enabled and Connected, else ConnectionFailed."""
+        self._read_one(run)
+        if not run.connected:
+            status = (run.connection.get("status") or {}).get("code")
+            raise ConnectionFailed(f"read again after the change, it is {status}"
+                                   f"{'' if run.connection.get('enabled') else ' and switched off'}.",
+                                   connection_status=status)
+
     def _declared(self, connection):
         """The inventory's entity this connection is, by client id or by name."""
         for run in self.runs:

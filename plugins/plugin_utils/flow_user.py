@@ -1,8 +1,14 @@
-"""The API user's part of a site's flow, in the flow's admin session: read it, make it match the
-inventory (acumatica/user.py), guard it against lock-out, verify its password by signing in as
-it. Every sign-in as the API user whose outcome is not known is preceded by a read of its
-failed sign-in count: one more failure must never reach the site's lock-out threshold.
+"""The API user's part of a site's flow, as the ERP admin: read it, make it match the inventory
+(acumatica/user.py), guard it against lock-out, verify its password by signing in as it. Every
+sign-in as the API user whose outcome is not known is preceded by a read of its failed sign-in
+count: one more failure must never reach the site's lock-out threshold.
+
+The admin is signed out after each of these, before the flow writes to Ocerra or waits: a run
+killed meanwhile then holds no ERP session (MYOB allows the admin one by default, and the ERP
+frees an abandoned one only after ten minutes), so the next run can sign in at once.
 """
+from contextlib import contextmanager
+
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import user as user_engine
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import PROBE_OK
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.errors import EndpointNotPublished
@@ -15,6 +21,7 @@ class FlowUser:
     def __init__(self, flow):
         self.flow = flow
         self.own_change = None      # the ERP's last password change this run made
+        self._admin_uses = 0        # nested admin() blocks share one session
 
     @property
     def login(self):
@@ -26,7 +33,8 @@ class FlowUser:
         read ahead), write what differs (not in check mode)."""
         flow = self.flow
         params = dict(flow.site.user, **overrides)
-        result, before = user_engine.ensure(flow.erp, params, flow.check, prepared)
+        with self.admin():
+            result, before = user_engine.ensure(flow.erp, params, flow.check, prepared)
         flow.record.erp.read = flow.record.erp.read or before
         flow.record.erp.add(result)
         if result["password_updated"]:
@@ -40,7 +48,8 @@ class FlowUser:
         flow = self.flow
         params = dict(flow.site.user, publish_endpoint=False, **overrides)
         try:
-            return user_engine.Prepared(flow.erp, params, flow.check), None
+            with self.admin():
+                return user_engine.Prepared(flow.erp, params, flow.check), None
         except EndpointNotPublished:
             return None, None
         except ToolkitError as exc:
@@ -48,10 +57,26 @@ class FlowUser:
 
     def read(self):
         erp = self.flow.record.erp
-        user = user_engine.view(self.flow.erp.get_user(self.login))
+        with self.admin():
+            user = user_engine.view(self.flow.erp.get_user(self.login))
         erp.read = erp.read or user
         erp.user = user
         return user
+
+    @contextmanager
+    def admin(self):
+        """The admin's session for what runs inside (one session for nested blocks: a check and
+        the write it guards go in one), signed out after it (a failure warns)."""
+        self._admin_uses += 1
+        try:
+            yield
+        finally:
+            self._admin_uses -= 1
+            if not self._admin_uses:
+                try:
+                    self.flow.erp.sign_out()
+                except ToolkitError as exc:
+                    self.flow.warn(exc.message)
 
     def guard(self, user, doing):
         """Stop when one more failed sign-in could lock the API user out."""

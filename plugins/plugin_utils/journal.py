@@ -98,12 +98,14 @@ class Journal:
         self._save(durable=True)
 
     def step(self, name, event, **detail):
-        """Record a step of the current change (`event`: started, done, failed, interrupted)."""
+        """Record a writing step of this run (`event`: started, done, failed, interrupted): when
+        the run was last at the services (an ERP session it leaves open is freed some minutes
+        after), and, in the current change, where the change is."""
+        at = now()
+        self.run.update(last_step=f"{name} {event}", last_step_at=at)
         change = self.data.get("change")
-        if not change or change.get("run") != self.run["run"]:
-            return
-        change["steps"].append({"step": name, "event": event, "at": now(), **detail})
-        self.run["last_step"] = f"{name} {event}"
+        if change and change.get("run") == self.run["run"]:
+            change["steps"].append({"step": name, "event": event, "at": at, **detail})
         self._save(durable=event == "started")
 
     def change_note(self, **fields):

@@ -16,7 +16,7 @@ from ansible_collections.ocerra.acumatica.plugins.module_utils.password_policy i
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import (
     APPLY, DISCARD, DISCARDED, FINISHED, NOT_DUE, NOTHING_PENDING, PENDING, PROMOTE, READ_USER, STAGE, STORE,
     password_age_days)
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import Passwords
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import Passwords, StoreError
 
 
 class Rotation:
@@ -34,11 +34,19 @@ class Rotation:
         flow = self.flow
         user = flow.site.user
         with flow.step(STORE):
-            stored = self.store.read()
+            try:
+                stored = self.store.read()
+            except StoreError as exc:
+                raise StoreError(f"The site's password store cannot be read, so nothing was sent to either service: "
+                                 f"{exc.message}. Restore it from its copy (a checkout of the inventory) and run "
+                                 "again; if it is lost, run playbooks/restore_connection.yml with a new "
+                                 "api_user_password, which sets one password in the ERP and every entity.") from None
             password = stored.pending or stored.current or user.get("password")
             if not password:
-                raise ToolkitError(f"The site's password store ({self.store.path}) holds no password and "
-                                   "api_user_password is not given: run playbooks/rotate.yml to create one.")
+                raise StoreError(f"The site's password store ({self.store.path}) holds no password yet and "
+                                 "api_user_password is not given, so no run can check the API user's password or "
+                                 "connect an entity; nothing was sent. Give api_user_password (the API user's "
+                                 "current password, vaulted) and run again.")
         for known in (stored.current, stored.pending, stored.previous):
             flow.secrets.add(known)
         self.stored = stored

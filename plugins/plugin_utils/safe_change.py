@@ -18,8 +18,8 @@ from datetime import timedelta
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import LockBusy
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import (
-    CONTROLLER_GONE, ENTITIES_OFF, ENTITIES_ON, ERP_PASSWORD, LOCK, PASSWORD_REJECTED, PROVISION, ROLLBACK, VERIFY,
-    ConcurrentChange, StepFailed, when)
+    CONFIRM, CONTROLLER_GONE, ENTITIES_OFF, ENTITIES_ON, ERP_PASSWORD, LOCK, PASSWORD_REJECTED, PROVISION, ROLLBACK,
+    VERIFY, ConcurrentChange, StepFailed, when)
 
 # A password change made elsewhere this recently, that not every entity has yet, may still be
 # going on (another machine's run): provision leaves the site to it.
@@ -42,7 +42,7 @@ class SafeChange:
         try:
             with flow.step(ENTITIES_OFF, writes=True) as step:
                 flow.each(step, runs, flow.entities.switch_off, at_once=True)
-            with flow.step(ERP_PASSWORD, writes=True):
+            with flow.step(ERP_PASSWORD, writes=True), flow.user.admin():
                 if not flow.check:
                     self._unchanged_since(first_read, "before the ERP password is written")
                 flow.user.ensure(update_password="always")
@@ -69,6 +69,23 @@ class SafeChange:
                                              "the password."))
             first.error = None
             flow.each(step, rest, flow.entities.connect)
+        if not flow.check and flow.record.erp.password_updated:
+            with flow.step(CONFIRM) as step:
+                self._confirm(step, runs)
+
+    def _confirm(self, step, runs):
+        """After this run changed the ERP password and gave it to every entity: the ERP's last
+        password change is still this run's (two runs on two machines never both report success),
+        and every entity, read again, is enabled and Connected."""
+        flow = self.flow
+        changed_at = flow.user.read().get("last_password_change")
+        if changed_at != flow.user.own_change:
+            raise ConcurrentChange(
+                f"The password of '{flow.site.login}' was changed again at {changed_at}, after this run set it (at "
+                f"{flow.user.own_change}) and gave it to the entities: another run (on another machine?) or a person "
+                "changed it meanwhile, so an entity may hold a password the ERP no longer takes. Find out which "
+                "password is meant, then run again: the next run reads both systems and sets one password everywhere.")
+        flow.each(step, runs, flow.entities.reread, at_once=True)
 
     def _take_lock(self, first_read, runs):
         """This machine's lock on the site, and the checks that no other change is going on:

@@ -143,7 +143,7 @@ class SiteFlow:
         if self.journal:
             self.journal.run_started()
         try:
-            if self.mode in (PROVISION, RESTORE, ROTATE) and self.site.store is not None:
+            if self.mode != PUBLISH and self.site.store is not None:
                 self.rotation.read_store()
             RUNS[self.mode](self)
         except StepFailed:

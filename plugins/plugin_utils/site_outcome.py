@@ -10,20 +10,25 @@ A site ends as one of:
             what a later run does to finish it;
   failed    the run stopped before anything was left half-done; the reason says what to fix.
 """
+from datetime import timedelta
+
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user import user_summary
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import CONNECTED
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import (
-    CONCURRENT_CHANGE, CONTROLLER_GONE, DISCARDED, ERP, ERP_PASSWORD, ENTITIES_OFF, ENTITIES_ON, FIND_ENTITIES,
-    FINISHED, LOCK, LOGIN_LIMIT, NOT_DUE, NOTHING_PENDING, PENDING, PREPARE, PUBLISH, READ_ENTITIES, READ_USER,
-    REPORT, RESTORE, ROTATE, PROVISION, STAGE, STORE, UNLISTED_ENTITIES, VERIFY, password_age_days)
+    CONCURRENT_CHANGE, CONFIRM, CONTROLLER_GONE, DISCARD, DISCARDED, ENTITIES_OFF, ENTITIES_ON, ERP, ERP_PASSWORD,
+    FIND_ENTITIES, FINISHED, LOCK, LOGIN_LIMIT, NOT_DUE, NOTHING_PENDING, PENDING, PREPARE, PROMOTE, PROVISION,
+    PUBLISH, READ_ENTITIES, READ_USER, REPORT, RESTORE, ROTATE, STAGE, STORE, STORE_CHECK, UNLISTED_ENTITIES,
+    VERIFY, password_age_days, when)
 
 STATUSES = ("ok", "changed", "degraded", "failed")
 PLAN = "Plan (check mode, nothing written): "
 SAFE_ORDER = ("Safe order: every entity switched off, ERP password reset and verified, pushed to every "
               "entity (the first one tested before the others), switched back on")
 # The step that stopped a provision or restore -> the stage the reason describes.
-STAGES = {READ_USER: "read", FIND_ENTITIES: "read", ERP: "erp", READ_ENTITIES: "entities",
-          LOCK: "lock", ENTITIES_OFF: "off", ERP_PASSWORD: "reset", VERIFY: "verify", ENTITIES_ON: "on"}
+STAGES = {STORE: "store", READ_USER: "read", FIND_ENTITIES: "read", ERP: "erp", READ_ENTITIES: "entities",
+          LOCK: "lock", ENTITIES_OFF: "off", ERP_PASSWORD: "reset", VERIFY: "verify", ENTITIES_ON: "on",
+          CONFIRM: "confirm", STORE_CHECK: "other", PROMOTE: "other", DISCARD: "other"}
+SESSION_IDLE = timedelta(minutes=10)    # an unclosed ERP API session is freed this long after its last request
 
 
 def entry(status, reason, erp, entities):
@@ -146,53 +151,116 @@ def _history(record):
     if not change:
         return ""
     steps = change.get("steps") or []
-    where = ("at step '%s' (%s)" % (steps[-1]["step"], steps[-1]["event"])) if steps else "before its first step"
-    return ("An earlier run on this machine left a password change unfinished (started %s, stopped %s); "
-            "this run read both systems again. " % (change.get("started"), where))
+    last = steps[-1] if steps else None
+    where = "at step '%s' (%s at %s)" % (last["step"], last["event"], last.get("at")) if last else "before its first step"
+    erp = ("the ERP may already hold its new password" if any(s["step"] == ERP_PASSWORD for s in steps)
+           else "it had not reset the ERP password")
+    return ("An earlier run on this machine left a password change unfinished (started %s, stopped %s; %s). "
+            % (change.get("started"), where, erp))
+
+
+def _free_at(record):
+    """When the ERP frees the session a run of this machine that never finished left open:
+    its idle timeout after that run's last recorded step (or its start), or None."""
+    runs = record.unfinished_runs
+    if not runs:
+        return None
+    last = when(runs[-1].get("last_step_at") or runs[-1].get("started"))
+    return last + SESSION_IDLE if last else None
 
 
 def _abandoned_sessions(record):
     """Who holds the ERP sessions an API Login Limit refused this run for, as far as this
-    machine knows."""
+    machine knows, and from when the next run can sign in."""
     if record.live_runs:
         return (" Another run on this machine (pid %s, started %s) is working on this site now and may hold "
                 "them; run again when it has finished." % (record.live_runs[-1].get("pid"),
                                                            record.live_runs[-1].get("started")))
-    runs = record.unfinished_runs
-    if not runs:
+    free = _free_at(record)
+    if free is None:
         return ""
-    last = runs[-1]
+    last = record.unfinished_runs[-1]
     return (" A run of this machine that started at %s (pid %s) never finished (killed?): an ERP session it "
-            "opened stays open until the ERP frees it, about 10 minutes after its last request."
-            % (last.get("started"), last.get("pid")))
+            "opened stays open until the ERP frees it, about 10 minutes after its last request: run again after "
+            "%s." % (last.get("started"), last.get("pid"), free.strftime("%H:%M UTC")))
+
+
+def _state(record):
+    """(something half done?, the site's state in words), from what this run did and read and
+    from the journal; what this run only did not do says nothing about the site."""
+    erp, runs = record.erp, list(record.entities.values())
+    # Off with a password: switched off (by a change, or a person); off without one: never connected.
+    off = [r.key for r in runs if r.connection and not r.connection.get("enabled") and r.connection.get("has_password")]
+    unknown = [r.key for r in runs if not r.connection] if record.connections is not None else []
+    reset_unknown = record.step(ERP_PASSWORD) is not None and not erp.password_updated \
+        and erp.password_unchanged is not True
+    if erp.password_updated:
+        said = ["this run changed the ERP password"]
+    elif reset_unknown:
+        said = ["whether this run's ERP password reset took effect is not known"]
+    else:
+        said = ["the ERP password was not changed by this run"]
+    if off:
+        said.append("%s %s switched off (%s)" % (_plural(len(off), "entity"), "is" if len(off) == 1 else "are",
+                                                  ", ".join(off)))
+    elif record.connections is None:
+        said.append("the entities were not read, so whether one is switched off is not known")
+    elif runs and not unknown:
+        said.append("no entity is switched off")
+    if unknown:
+        said.append("the state of %s is not known (not read, or its last write failed)" % ", ".join(unknown))
+    lock = record.step(LOCK)
+    took_over = lock is not None and lock.status == "done"    # this run's own change replaced an earlier one
+    ours = [r.key for r in runs if (r.switched_off or r.changed or r.password_pushed)
+            and not (r.connection and r.connection.get("enabled"))]
+    half = bool(ours or erp.password_updated or reset_unknown or (record.previous and not took_over))
+    if not half and not unknown and not off and record.connections is not None:
+        return False, "Nothing was left half-done: %s." % " and ".join(said)
+    text = "; ".join(said)
+    return half, text[:1].upper() + text[1:] + "."
 
 
 def _stopped(record, failed):
     """Why a change stopped, and what it left: for a signal or a controller that has gone
     (`failed`: the step it stopped in or after, None before the first)."""
     name = failed.name if failed is not None else "start"
-    switched = [r.key for r in record.entities.values() if r.switched_off]
-    erp = record.erp
     what = ("Stopped by signal %s" % record.interrupted if record.interrupted is not None
             else "Stopped because ansible-playbook had gone")
-    password = ("the ERP password changed" if erp.password_updated else
-                "the ERP password may have changed" if name == ERP_PASSWORD else
-                "the ERP password is unchanged")
-    left = ("; %s switched off stay off (%s), so Ocerra cannot lock the user out" % (
-        _plural(len(switched), "entity"), ", ".join(switched))) if switched else ""
-    status = "degraded" if switched or erp.password_updated or name == ERP_PASSWORD else "failed"
-    return status, "%s during step '%s': %s%s. Every session was signed out and the journal says where it " \
-                   "stopped. Run again: the next run finishes the change." % (what, name, password, left)
+    half, state = _state(record)
+    off = [r.key for r in record.entities.values() if r.connection and not r.connection.get("enabled")]
+    shield = " Entities left off cannot lock the API user out." if off else ""
+    return ("degraded" if half else "failed"), (
+        "%s during step '%s'. %s%s Every session was signed out and the journal says where it stopped. Run "
+        "again: the next run finishes the change." % (what, name, state, shield))
+
+
+def _done(record, views, erp, login):
+    """The reason of a run that finished: what it changed, or that the site is in sync."""
+    check = record.check_mode
+    status = "changed" if (erp["changed"] or any(v["changed"] for v in views.values())) else "ok"
+    if status == "ok":
+        return status, "API user %s in sync; %s." % (login, _entities_summary(views, check) or "no entity")
+    parts = []
+    if record.mode == RESTORE or erp["password_change_pending"]:
+        parts.append(SAFE_ORDER)
+    if erp["actions"]:
+        parts.append("ERP: %s" % ", ".join(erp["actions"]))
+    summary = _entities_summary(views, check)
+    if summary:
+        parts.append("Ocerra: %s" % summary)
+    if "endpoint_published" in erp["actions"] and check:
+        parts.append("publishing the User endpoint restarts the ERP application for every user, and the "
+                     "roles and licence seats are checked once it is there")
+    return status, ("Done: " if record.mode == RESTORE else "") + "; ".join(parts) + "."
 
 
 def _changed(record):
-    check = record.check_mode
     login = record.site.login or "the API user"
     failed = record.failed_step
-    stage = STAGES.get(failed.name) if failed else None
+    stage = STAGES.get(failed.name, "other") if failed else None
     views = _entity_views(record)
     erp = _erp_view(record, failed)
-    prefix = (PLAN if check else "") + _history(record)
+    prefix = (PLAN if record.check_mode else "") + _history(record)
     if record.mode == RESTORE and record.connections is not None:
         wrong = findings(record)
         found = ("Found: %s. " % "; ".join(wrong)) if wrong else (
@@ -206,46 +274,39 @@ def _changed(record):
         status, reason = _stopped(record, failed or (record.steps[-1] if record.steps else None))
         return entry(status, prefix + found + reason, erp, views)
     if stage is None:
-        entity_changed = any(v["changed"] for v in views.values())
-        status = "changed" if (erp["changed"] or entity_changed) else "ok"
-        parts = []
-        if record.mode == RESTORE or erp["password_change_pending"]:
-            parts.append(SAFE_ORDER)
-        if erp["actions"]:
-            parts.append("ERP: %s" % ", ".join(erp["actions"]))
-        parts.append("Ocerra: %s" % _entities_summary(views, check))
-        if "endpoint_published" in erp["actions"] and check:
-            parts.append("publishing the User endpoint restarts the ERP application for every user, and the "
-                         "roles and licence seats are checked once it is there")
-        if status == "ok":
-            reason = "API user %s in sync; %s." % (login, _entities_summary(views, check) or "no entity")
-        else:
-            reason = ("Done: " if record.mode == RESTORE else "") + "; ".join(p for p in parts if p) + "."
+        status, reason = _done(record, views, erp, login)
         return entry(status, prefix + found + reason + unlisted, erp, views)
-
-    if stage in ("read", "erp", "entities"):
-        if failed.error_kind == UNLISTED_ENTITIES:
-            return entry("failed", prefix + found + "Stopped before any write: %s." % why, erp, views)
-        what = {"read": "Reading the site's state failed", "erp": "The ERP step failed",
-                "entities": "Reading the Ocerra entities failed"}[stage]
-        tail = " Nothing was left half-done: the ERP password was not changed%s." % (
-            "" if stage == "read" else " and no entity was switched off")
+    if stage == "store":
+        return entry("failed", prefix + "%s." % why, erp, views)
+    if failed.error_kind == UNLISTED_ENTITIES:
+        return entry("failed", prefix + found + "Stopped before any write: %s." % why, erp, views)
+    if stage in ("read", "erp", "entities", "lock", "other"):
+        what = {"read": "Reading the site's state failed: ", "erp": "The ERP step failed: ",
+                "entities": "Reading the Ocerra entities failed: ", "lock": "", "other": "Step '%s' failed: "
+                % failed.name}[stage]
+        half, state = _state(record)
+        if stage == "lock":
+            state = "This run stopped without changing anything. " + state
         sessions = _abandoned_sessions(record) if failed.error_kind == LOGIN_LIMIT else ""
-        return entry("failed", prefix + found + "%s: %s.%s%s Fix the cause and run again." % (
-            what, why, tail, sessions), erp, views)
-    if stage == "lock":
-        return entry("failed", prefix + found + "%s. Nothing was changed by this run." % why, erp, views)
+        advice = " Run again then: the next run finishes the change." if half and sessions else \
+            " Fix the cause and run again."
+        return entry("degraded" if half else "failed", prefix + found + "%s%s. %s%s%s" % (
+            what, why, state, sessions, advice), erp, views)
     if stage in ("off", "reset"):
         return _stopped_change(record, stage, why, login, erp, views, prefix + found)
-    if stage == "verify" and not any(r.switched_off for r in record.entities.values()) \
-            and not erp["password_updated"]:
-        return entry("failed", prefix + found + "%s Nothing was changed: no entity was given the password." % why,
-                     erp, views)
-    # stage "verify" after a change, or "on": the password may be new in the ERP and some entity lacks it.
+    if stage == "verify" and not record.erp.password_updated and not any(
+            r.switched_off for r in record.entities.values()):
+        half, state = _state(record)
+        return entry("degraded" if half else "failed", prefix + found + "%s %s No entity was given the "
+                     "password." % (why, state), erp, views)
+    if stage == "confirm" and failed.error_kind == CONCURRENT_CHANGE:
+        return entry("degraded", prefix + found + "%s." % why + unlisted, erp, views)
+    # stage "verify" after a change, "on" or "confirm": the password may be new in the ERP and some
+    # entity lacks it.
     bad = [(k, v["error"] or "not switched on yet") for k, v in views.items()
            if v["error"] or not (v["enabled"] and v["status"] == CONNECTED)] or [("?", why)]
-    if stage == "verify":
-        bad = [("?", why)] + bad
+    if stage in ("verify", "confirm"):
+        bad = [("?", why)] + [b for b in bad if b[0] != "?"]
     head = ("The ERP password of %s changed, but" % login) if erp["password_updated"] else (
         "The ERP holds the inventory's password of %s, but" % login)
     more = " (and %d more)" % (len(bad) - 1) if len(bad) > 1 else ""
@@ -258,30 +319,33 @@ def _changed(record):
 
 def _stopped_change(record, stage, why, login, erp, views, prefix):
     """A password change that stopped before or at the ERP write."""
-    switched = [r for r in record.entities.values() if r.switched_off]
     if stage == "off":
         what = "Switching the entities off before the password change failed: %s" % why
     elif record.step(ERP_PASSWORD).error_kind == CONCURRENT_CHANGE:
         what = why.rstrip(".")
     else:
         what = "The ERP refused to reset the password of %s: %s" % (login, why)
+    off = [r.key for r in record.entities.values() if r.connection and not r.connection.get("enabled")]
     if record.erp.password_unchanged is None:
         return entry("degraded", prefix + (
-            "The ERP password reset of %s failed: %s. Whether it took effect is unknown, so the %s "
-            "switched off stay off (Ocerra cannot lock the user out meanwhile). Fix the cause and run "
-            "again: the next run checks the ERP password and finishes the change."
-            % (login, why, _plural(len(switched), "entity"))), erp, views)
-    if record.still_off:
+            "The ERP password reset of %s failed: %s. Whether it took effect is unknown, so the %s switched off "
+            "stay off (Ocerra cannot lock the user out meanwhile). Fix the cause and run again: the next run "
+            "checks the ERP password and finishes the change." % (login, why, _plural(len(off), "entity"))),
+            erp, views)
+    if record.still_off or off:
+        still = record.still_off or [(key, "switched off") for key in off]
         return entry("degraded", prefix + (
             "%s. The ERP password %s, but %s stay switched off (%s). Run again: the next run finishes the change."
             % (what, "is unchanged" if record.erp.password_unchanged else "changed elsewhere",
-               _plural(len(record.still_off), "entity"), "; ".join("%s: %s" % kw for kw in record.still_off))),
-            erp, views)
-    undone = (" The %s switched off were switched back on." % _plural(len(switched), "entity")
-              if switched else "")
-    state = ("Nothing was left half-done: the ERP password is unchanged." if record.erp.password_unchanged
-             else "This run did not change the ERP password.")
-    return entry("failed", prefix + "%s. %s%s Fix the cause and run again." % (what, state, undone), erp, views)
+               _plural(len(still), "entity"), "; ".join("%s: %s" % kw for kw in still))), erp, views)
+    back = [r.key for r in record.entities.values() if r.switched_off]
+    undone = " The %s switched off %s switched back on." % (_plural(len(back), "entity"), "was" if len(back) == 1
+                                                            else "were") if back else ""
+    half, state = _state(record)
+    if not record.erp.password_unchanged:
+        state = "This run did not change the ERP password."
+    return entry("degraded" if half else "failed", prefix + "%s. %s%s Fix the cause and run again." % (
+        what, state, undone), erp, views)
 
 
 # ---- rotate.yml ---------------------------------------------------------------------------------
@@ -293,7 +357,12 @@ def _rotation(record):
     store = record.site.store
     where = store.path if store is not None else "the site's password store"
     if failed is not None and failed.name in (STORE, READ_USER, STAGE):
-        return entry("failed", "The rotation stopped before either system was changed: %s." % _why(failed),
+        if failed.name == STORE:
+            return entry("failed", "%s." % _why(failed), _erp_view(record, failed), _entity_views(record))
+        half, state = _state(record)
+        sessions = _abandoned_sessions(record) if failed.error_kind == LOGIN_LIMIT else ""
+        return entry("degraded" if half else "failed", "%sThe rotation stopped before this run changed either "
+                     "system: %s. %s%s" % (_history(record), _why(failed), state, sessions),
                      _erp_view(record, failed), _entity_views(record))
     age = password_age_days(record.erp.user, record.erp.server_time)
     aged = " The password is %s day(s) old%s." % (age, " (rotation every %s day(s))" % record.site.max_age_days

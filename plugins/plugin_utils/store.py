@@ -65,12 +65,14 @@ class Store:
     """The interface every backend implements."""
 
     def read(self):
-        """The stored Passwords (version 0, all None, when nothing is stored yet)."""
+        """The stored Passwords (version 0, all None, when nothing is stored yet); StoreError when
+        something is stored but cannot be read."""
         raise NotImplementedError
 
-    def write(self, passwords, expected_version):
+    def write(self, passwords, expected_version, over_damaged=False):
         """Store `passwords` if the stored version is still `expected_version` (else Conflict),
-        durably, then read them back; the stored Passwords."""
+        durably, then read them back; the stored Passwords. `over_damaged`: a stored value that
+        cannot be read is replaced (the write-back of what it held)."""
         raise NotImplementedError
 
     def stage(self, password, current=None):
@@ -115,25 +117,44 @@ class VaultFileStore(Store):
     def _vault(self):
         secrets = self._secrets if self._secrets is not None else vault_secrets()
         if not any(vid == self.vault_id for vid, _secret in secrets):
-            raise StoreError(f"the vault id '{self.vault_id}' (api_user_password_vault_id) is not among this run's "
-                             "vault secrets: give it (--vault-id ID@FILE, or vault_identity_list in ansible.cfg)")
+            raise StoreError(f"{self.path} cannot be read: the vault id '{self.vault_id}' "
+                             "(api_user_password_vault_id) is not among this run's vault secrets; give it "
+                             "(--vault-id ID@FILE, vault_identity_list in ansible.cfg, or in AWX the vault "
+                             "credential with that id)", missing_vault_id=self.vault_id)
         return VaultLib(secrets), dict(secrets)[self.vault_id]
 
-    def read(self):
+    def read(self, decrypt=True):
+        """The stored Passwords; StoreError saying why when the file is there but cannot be used
+        (empty, not vault-encrypted, another vault id, a secret that does not open it, damaged).
+        `decrypt=False` checks only what needs no vault secret, and returns None for a file."""
         try:
             with open(self.path, "rb") as handle:
                 ciphertext = handle.read()
         except FileNotFoundError:
             return Passwords()
-        vault, _vault_id = self._vault
+        except OSError as exc:
+            raise StoreError(f"{self.path} cannot be read: {exc.strerror}") from None
+        header = ciphertext.lstrip().split(b"\n", 1)[0].decode("ascii", "replace").split(";")
+        if not ciphertext.strip():
+            raise StoreError(f"{self.path} cannot be read: it is empty (truncated?)")
+        if header[0] != "$ANSIBLE_VAULT":
+            raise StoreError(f"{self.path} cannot be read: it is not an Ansible Vault file (plain text, or damaged?)")
+        if len(header) > 3 and header[3] != self.vault_id:
+            raise StoreError(f"{self.path} cannot be read: it is encrypted with the vault id '{header[3]}', not "
+                             f"'{self.vault_id}' (api_user_password_vault_id)")
+        if not decrypt:
+            return None
+        vault, _secret = self._vault
         try:
-            data = yaml.safe_load(vault.decrypt(ciphertext)) or {}
-        except Exception as exc:  # noqa: BLE001 - the text of a vault error names no secret
-            raise StoreError(f"{self.path} cannot be read ({type(exc).__name__}): it must be an Ansible Vault "
-                             f"file of the vault id '{self.vault_id}'") from None
+            data = yaml.safe_load(vault.decrypt(ciphertext))
+        except Exception:  # noqa: BLE001 - a vault or YAML error names no secret; its text is not needed
+            raise StoreError(f"{self.path} cannot be read: the secret of the vault id '{self.vault_id}' does not "
+                             "open it (another vault password, or the file is damaged)") from None
+        if not isinstance(data, dict) or not set(data) & set(FIELDS):
+            raise StoreError(f"{self.path} cannot be read: it opens, but holds no password store (damaged?)")
         return Passwords(*(data.get(k) for k in FIELDS), int(data.get("version") or 0), data.get("updated"))
 
-    def write(self, passwords, expected_version):
+    def write(self, passwords, expected_version, over_damaged=False):
         vault, secret = self._vault
         folder = os.path.dirname(self.path)
         # Two runs may create the folder at once: neither may fail for it.
@@ -146,7 +167,12 @@ class VaultFileStore(Store):
         lock = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            stored = self.read()
+            try:
+                stored = self.read()
+            except StoreError:
+                if not over_damaged:
+                    raise
+                stored = Passwords(version=expected_version)     # what cannot be read is replaced
             if stored.version != expected_version:
                 raise Conflict(f"{self.path} changed since it was read (version {stored.version}, expected "
                                f"{expected_version}): another run is rotating this site's password")

@@ -183,7 +183,7 @@ def test_a_site_whose_prepare_fails_is_not_applied_and_keeps_that_failure(rotati
     run = rotate(site, "-l", "acme,bravo", "-e", "rotate_force=true")
     assert run.rc != 0 and run.statuses() == {"acme": "changed", "bravo": "failed"}, run
     assert "needs its password store" in run.report["sites"]["bravo"]["reason"]
-    assert "bravo is failed: The rotation stopped before either system was changed" in run.stdout
+    assert "bravo is failed: Rotating a site's password needs its password store" in run.stdout
     apply_task = run.stdout.split("TASK [Apply each site's pending password", 1)[1].split("TASK [", 1)[0]
     assert "[acme]" in apply_task and "[bravo]" not in apply_task
     assert run.report["status"] == "finished" and run.recap("bravo")["failed"] == 1

@@ -5,6 +5,7 @@ SIGTERM signs every session out, a rollback never re-enables a stale entity, a s
 open by a killed run is named, the plan predicts what the apply would hit, and a stale
 failed sign-in count never locks the user out."""
 import json
+import re
 import os
 import signal
 import threading
@@ -88,7 +89,12 @@ def overlapped(first, second, offset, sandbox):
 def test_overlapping_runs_never_both_succeed_with_different_passwords(provisioned, sandbox, tmp_path,
                                                                      machines, offset):
     """Each request answers in 0.25 s, as a real service does, so a change takes seconds and the
-    second run starts while the first one is changing the site (at the last offset too)."""
+    second run starts while the first one is changing the site (at the last offset too).
+
+    On one machine the site's lock lets one change go and stops the other before it writes. Two
+    controllers with their own state folders share no lock: the ERP's last password change, read
+    before each write and again after the fan-out, still lets at most one of them report success,
+    and one that wrote and then lost says so; a third run then finishes the site."""
     site, fakes = provisioned, Fakes(sandbox)
     for fake in (sandbox.erp, sandbox.ocerra):
         fake.faults.add("latency", seconds=0.25, count=None)
@@ -103,12 +109,22 @@ def test_overlapping_runs_never_both_succeed_with_different_passwords(provisione
         site.assert_no_secret(run)
     outcomes = {p: run.report["sites"]["acme"] for p, run in ((NEW, first), (OTHER, second))}
     succeeded = [p for p, entry in outcomes.items() if entry["status"] in ("ok", "changed")]
-    assert len(succeeded) == 1, outcomes
-    refused = next(entry for p, entry in outcomes.items() if p not in succeeded)
-    assert "another run" in refused["reason"].lower() and "stopped without changing anything" in refused["reason"]
+    assert len(succeeded) <= 1, outcomes
     assert not fakes.locked("acme") and not fakes.enabled_with_other_password("acme")
-    assert fakes.in_order("acme", succeeded[0])
     assert sandbox.erp.counters()["acme/Company"]["sessions_open"] == 0
+    for password, entry in outcomes.items():
+        if password not in succeeded:
+            assert "another run" in entry["reason"].lower(), entry
+    if machines == "one machine":
+        assert len(succeeded) == 1, outcomes
+        refused = next(entry for p, entry in outcomes.items() if p not in succeeded)
+        assert "stopped without changing anything" in refused["reason"]
+        assert fakes.in_order("acme", succeeded[0])
+        return
+    # The next run of either controller finishes the site with its own password.
+    settle = site.provision("-l", "acme")
+    assert settle.rc == 0 and settle.statuses()["acme"] in ("ok", "changed"), settle
+    assert fakes.in_order("acme", NEW) and not fakes.locked("acme")
 
 
 @pytest.mark.parametrize("selection, at_once", [("query_param", 3), ("switch_call", 1)])
@@ -271,9 +287,10 @@ def test_after_an_outside_reset_a_failed_switch_off_never_re_enables_a_stale_ent
     assert fakes.in_order("acme", site.old) and not fakes.locked("acme")
 
 
-def test_a_session_left_open_by_a_killed_run_is_named_with_when_it_frees(sandbox, site, monkeypatch):
-    """MYOB allows the admin one concurrent login: the run after a killed one is refused
-    until the ERP frees the killed run's session; it says so at once, then the site finishes."""
+def test_a_run_killed_between_erp_steps_leaves_no_admin_session(sandbox, site, monkeypatch):
+    """MYOB allows the admin one concurrent login; the flow signs the admin out before it writes to
+    Ocerra, so a run killed while switching the entities off leaves no ERP session, and the next
+    run finishes the change at once."""
     sandbox.reset(seed=provisioned_seed(site, admin_sessions=1))
     site.extra_secrets.add(NEW)
     fakes = Fakes(sandbox)
@@ -284,12 +301,35 @@ def test_a_session_left_open_by_a_killed_run_is_named_with_when_it_frees(sandbox
     killer.started = site.start("provision.yml", "-l", "acme")
     site.finish(killer.started, sessions_balanced=False)
     monkeypatch.undo()
+    assert sandbox.erp.counters()["acme/Company"]["sessions_open"] == 0
+    rerun = site.provision("-l", "acme")
+    assert rerun.statuses() == {"acme": "changed"} and fakes.in_order("acme", NEW)
+
+
+def test_a_session_left_open_by_a_killed_run_is_named_with_the_sites_state_and_when_it_frees(sandbox, site,
+                                                                                               monkeypatch):
+    """Killed in the ERP step itself, a run leaves the admin's one session open: the next run is
+    refused until the ERP frees it; it says so at once, with what is switched off and that the ERP
+    may hold the new password, and the run after that time finishes the change."""
+    sandbox.reset(seed=provisioned_seed(site, admin_sessions=1))
+    site.extra_secrets.add(NEW)
+    fakes = Fakes(sandbox)
+    site.set_api_password("acme", NEW)
+    killer = Killer(monkeypatch)
+    killer.arm(sandbox.erp, "invoke", lambda s, name, version, entity, action, body: action == "ResetPasswordOK",
+               "after")
+    killer.started = site.start("provision.yml", "-l", "acme")
+    site.finish(killer.started, sessions_balanced=False)
+    monkeypatch.undo()
     begun = time.monotonic()
     blocked = site.finish(site.start("provision.yml", "-l", "acme"), sessions_balanced=False)
     assert time.monotonic() - begun < 20                           # no minute of waiting for nothing
     reason = blocked.report["sites"]["acme"]["reason"]
-    assert blocked.statuses() == {"acme": "failed"} and "API Login Limit" in reason
-    assert "never finished (killed?)" in reason and "about 10 minutes after its last request" in reason
+    assert blocked.statuses() == {"acme": "degraded"} and "API Login Limit" in reason, reason
+    assert "left a password change unfinished" in reason and "the ERP may already hold its new password" in reason
+    assert "3 entities are switched off (%s)" % ", ".join(sorted(ENTITIES["acme"])) in reason
+    assert "never finished (killed?)" in reason and re.search(r"run again after \d\d:\d\d UTC", reason), reason
+    assert "half-done" not in reason
     assert not fakes.enabled_with_other_password("acme") and not fakes.locked("acme")
     sandbox.clock.advance(11 * 60)
     finished = site.provision("-l", "acme")

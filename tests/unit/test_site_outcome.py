@@ -20,8 +20,9 @@ def conn(client, code="Connected", enabled=True, name=None):
             "status": {"code": code, "message": code, "checked": "2025-07-01T00:00:00Z"}}
 
 
-def record(mode="provision", check=False, steps=(), erp=None, connections=None):
-    """A Record: `steps` as (name, error or None); `erp` the ErpRun's fields."""
+def record(mode="provision", check=False, steps=(), erp=None, connections=()):
+    """A Record: `steps` as (name, error or None); `erp` the ErpRun's fields; `connections` what
+    the run's listing found using the site and login (None: Ocerra was not read)."""
     rec = Record(mode, check, SITE)
     for name, error in steps:
         step = Step(name)
@@ -34,7 +35,7 @@ def record(mode="provision", check=False, steps=(), erp=None, connections=None):
     rec.erp.user = rec.erp.user or {"exists": True, "roles": ["AP Clerk"], "locked": False}
     for entity in SITE.entities:
         rec.add_entity(entity)
-    rec.connections = connections
+    rec.connections = None if connections is None else list(connections)
     return rec
 
 
@@ -77,13 +78,34 @@ def test_check_mode_reasons_are_a_plan():
     assert result["reason"].startswith("Plan (check mode, nothing written): ERP: created; Ocerra: password would be")
 
 
-def test_an_erp_failure_is_failed_with_nothing_half_done():
-    rec = record(steps=[("erp", ("licence_unavailable", "Licence type 'Full User (Full API)' has no free seat."))])
+def test_an_erp_failure_is_failed_with_nothing_half_done_only_when_the_entities_read_say_so():
+    rec = record(steps=[("read_entities", None),
+                        ("erp", ("licence_unavailable", "Licence type 'Full User (Full API)' has no free seat."))])
+    entity(rec, A, conn(A))
+    entity(rec, B, conn(B))
     result = so.outcome(rec)
     assert result["status"] == "failed"
     assert result["reason"].startswith("The ERP step failed: Licence type 'Full User (Full API)' has no free seat. ")
-    assert "Nothing was left half-done" in result["reason"]
+    assert ("Nothing was left half-done: the ERP password was not changed by this run and no entity is switched "
+            "off.") in result["reason"]
     assert result["erp"]["error"].startswith("Licence type")
+    # An entity read switched off, or one not read: never "nothing half-done"; degraded when this
+    # run or an earlier one of this machine (the journal) left it so.
+    entity(rec, B, conn(B, "Disabled", False))
+    result = so.outcome(rec)
+    assert result["status"] == "failed" and "half-done" not in result["reason"]
+    assert "1 entity is switched off (%s)" % B in result["reason"]
+    rec.previous = {"started": "2026-12-03T10:00:00Z", "steps": [{"step": "erp_password", "event": "started",
+                                                                  "at": "2026-12-03T10:00:05Z"}]}
+    result = so.outcome(rec)
+    assert result["status"] == "degraded"
+    assert result["reason"].startswith("An earlier run on this machine left a password change unfinished (started "
+                                       "2026-12-03T10:00:00Z, stopped at step 'erp_password' (started at "
+                                       "2026-12-03T10:00:05Z); the ERP may already hold its new password). ")
+    rec = record(steps=[("read_entities", ("ocerra_server_error", "Ocerra failed (HTTP 503)."))], connections=None)
+    result = so.outcome(rec)
+    assert result["status"] == "failed" and "half-done" not in result["reason"]
+    assert "the entities were not read, so whether one is switched off is not known" in result["reason"]
 
 
 def test_a_failed_push_after_the_erp_reset_is_degraded_and_says_the_next_run_finishes_it():
@@ -103,7 +125,7 @@ def test_a_failed_push_after_the_erp_reset_is_degraded_and_says_the_next_run_fin
 
 
 @pytest.mark.parametrize("unchanged,still_off,status,words", [
-    (True, [], "failed", "The 1 entity switched off were switched back on"),
+    (True, [], "failed", "The 1 entity switched off was switched back on"),
     (True, [(A, "holds a password older than the ERP's")], "degraded",
      "1 entity stay switched off (%s: holds a password older than the ERP's)" % A),
     (None, [], "degraded", "stay off"),
@@ -112,6 +134,7 @@ def test_a_failed_reset_says_whether_the_password_changed(unchanged, still_off, 
     rec = record(steps=[("erp", None), ("entities_off", None), ("erp_password", ("x", "refused"))],
                  erp={"password_change_pending": True, "password_unchanged": unchanged})
     entity(rec, A, conn(A), changed=True, switched_off=True)
+    entity(rec, B, conn(B))
     rec.still_off = still_off
     result = so.outcome(rec)
     assert result["status"] == status and words in result["reason"], result["reason"]
@@ -121,18 +144,22 @@ def test_a_failure_while_switching_off_is_failed_when_the_rest_is_back_on():
     rec = record(steps=[("erp", None), ("entities_off", ("api_error", "%s: HTTP 503" % B)), ("rollback", None)],
                  erp={"password_change_pending": True, "password_unchanged": True})
     entity(rec, A, conn(A), changed=True, switched_off=True)
+    entity(rec, B, conn(B))                 # read back after its failed switch-off: still enabled
     result = so.outcome(rec)
     assert result["status"] == "failed"
     assert result["reason"].startswith("Switching the entities off before the password change failed: %s: HTTP 503"
                                        % B)
-    assert "Nothing was left half-done: the ERP password is unchanged." in result["reason"]
+    assert "Nothing was left half-done: the ERP password was not changed by this run and no entity is switched " \
+           "off." in result["reason"]
 
 
-def test_an_entity_read_failure_is_failed_and_names_the_entity():
+def test_an_entity_read_failure_names_the_entity_and_does_not_claim_its_state():
     rec = record(steps=[("erp", None), ("read_entities", ("x", "%s: No Ocerra client named 'Acme'." % A))])
+    entity(rec, B, conn(B))
     result = so.outcome(rec)
     assert result["status"] == "failed"
     assert result["reason"].startswith("Reading the Ocerra entities failed: %s: No Ocerra client" % A)
+    assert "the state of %s is not known" % A in result["reason"] and "half-done" not in result["reason"]
 
 
 def test_restore_findings_name_each_problem():
@@ -225,8 +252,11 @@ def test_the_report_says_running_then_lists_every_host_and_a_host_without_outcom
 @pytest.mark.parametrize("steps,status", [([("erp", None)], "failed"), ([("erp", None), ("entities_off", None)], "degraded")])
 def test_a_signal_between_steps_is_reported_as_a_stop_not_a_success(steps, status):
     rec = record(steps=steps, erp={"password_change_pending": True})
+    entity(rec, B, conn(B))
     if status == "degraded":
         entity(rec, A, conn(A, "Disabled", False), switched_off=True, changed=True)
+    else:
+        entity(rec, A, conn(A))
     rec.interrupted = 15
     result = so.outcome(rec)
     assert result["status"] == status

@@ -1,5 +1,6 @@
 """The password store (plugin_utils/store.py): the embedded Ansible Vault file per site,
 compare-and-set, never plain text, pending kept until promoted."""
+import re
 import stat
 import threading
 
@@ -67,11 +68,51 @@ def test_two_writers_at_once_never_both_win(store):
     assert outcomes.count("conflict") == 3 and store.read().version == 1
 
 
-def test_a_missing_vault_secret_or_a_foreign_file_is_a_clear_error(tmp_path):
-    with pytest.raises(StoreError, match="vault id 'other'"):
-        VaultFileStore(tmp_path, "acme", "other", secrets=SECRETS).write(Passwords(CURRENT), 0)
-    folder = tmp_path / ".api-user-passwords"
-    folder.mkdir()
-    (folder / "acme.yml").write_text("current: plain\n")
-    with pytest.raises(StoreError, match="must be an Ansible Vault file"):
-        VaultFileStore(tmp_path, "acme", "partner", secrets=SECRETS).read()
+OTHER = [("partner", VaultSecret(b"not-the-partner-vault-password"))]
+
+
+def damaged(store, how):
+    """The store file as a mishap leaves it (it held CURRENT)."""
+    path = store.path
+    raw = open(path, "rb").read()
+    if how == "truncated":
+        open(path, "wb").write(raw[:len(raw) // 2])
+    elif how == "empty":
+        open(path, "wb").write(b"")
+    elif how == "plaintext":
+        open(path, "w").write("current: %s\n" % CURRENT)
+    elif how == "corrupt":
+        open(path, "wb").write(raw[:-40] + b"00" * 20)
+    elif how == "other_vault_id":
+        open(path, "wb").write(VaultLib([("someone", SECRETS[0][1])]).encrypt("current: x\n", SECRETS[0][1],
+                                                                              vault_id="someone"))
+    elif how == "not_a_store":
+        open(path, "wb").write(VaultLib(SECRETS).encrypt("just text\n", SECRETS[0][1], vault_id="partner"))
+
+
+@pytest.mark.parametrize("how, why", [
+    ("truncated", "does not open it"), ("empty", "it is empty"), ("plaintext", "not an Ansible Vault file"),
+    ("corrupt", "does not open it"), ("other_vault_id", "encrypted with the vault id 'someone'"),
+    ("not_a_store", "holds no password store"), ("other_password", "does not open it"),
+    ("missing_vault_id", "the vault id 'partner' (api_user_password_vault_id) is not among this run's vault secrets")])
+def test_a_store_that_cannot_be_read_says_why_and_never_reads_as_empty(store, tmp_path, how, why):
+    store.write(Passwords(CURRENT), 0)
+    reader = store
+    if how == "other_password":
+        reader = VaultFileStore(tmp_path, "acme", "partner", secrets=OTHER)
+    elif how == "missing_vault_id":
+        reader = VaultFileStore(tmp_path, "acme", "partner", secrets=[])
+    else:
+        damaged(store, how)
+    with pytest.raises(StoreError, match=re.escape(why)) as refused:
+        reader.read()
+    assert refused.value.message.startswith(store.path + " cannot be read: ") and CURRENT not in refused.value.message
+    with pytest.raises(StoreError):                 # a write over it needs over_damaged
+        reader.write(Passwords(CURRENT, NEW), 1)
+
+
+def test_a_damaged_store_can_be_written_back_over(store):
+    store.write(Passwords(CURRENT, NEW), 0)
+    damaged(store, "truncated")
+    written = store.write(Passwords(CURRENT, NEW), 1, over_damaged=True)
+    assert (written.current, written.pending, written.version) == (CURRENT, NEW, 2) and store.read().pending == NEW

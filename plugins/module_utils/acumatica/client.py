@@ -116,13 +116,17 @@ class AcumaticaClient:
     def renew_session(self):
         """Sign out and in again: publishing recycles the application, which ends its API
         sessions (and one that survived is signed out, not left holding a slot)."""
+        try:
+            self.sign_out()
+        except ToolkitError:
+            pass        # the recycle ended it already
+        self.ensure_signed_in()
+
+    def sign_out(self):
+        """End the admin session now, if there is one; the next call signs in again."""
         if self.signed_in:
             self.signed_in = False
-            try:
-                self._sign_out(self.seam, self.user)
-            except ToolkitError:
-                pass        # the recycle ended it already
-        self.ensure_signed_in()
+            self._sign_out(self.seam, self.user)
 
     def _sign_out(self, seam, name):
         response = seam.request("POST", LOGOUT, read_only=True, data=b"",
@@ -136,9 +140,7 @@ class AcumaticaClient:
         """Sign out if signed in (while a probe's sign-out may still be under way), and wait
         for that one; safe to call twice. A failure raises for run() to warn."""
         try:
-            if self.signed_in:
-                self.signed_in = False
-                self._sign_out(self.seam, self.user)
+            self.sign_out()
         finally:
             self.settle()
             self.seam.close()
