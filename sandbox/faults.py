@@ -3,7 +3,9 @@
 A fault matches requests by method and path regex and fires `count` times (None = until
 cleared). Kinds: `latency` (sleep `seconds` then answer normally), `status` (answer
 `status` with `body`), `throttle` (429, optional `Retry-After`), `drop` (close the
-connection without an answer).
+connection without an answer). With `after: true` a `status` or `drop` fault fires once the
+request has been handled: the change is made, its answer lost or replaced (what a proxy or a
+dropped connection does to a save that went through).
 """
 import re
 import threading

@@ -120,12 +120,20 @@ def install_common(app, model, log, faults, clock):
         log.enter()
         g.in_flight = True
         fault = faults.sleep_if_latency(faults.take(request.method, request.path))
+        if fault and fault.get("after"):
+            g.fault_after = fault           # handled first, then answered by the fault
+            return None
         return _fault_response(fault) if fault else None
 
     @app.after_request
     def _record(response):
         if _is_control():
             return response
+        if g.get("fault_after"):
+            if g.fault_after["kind"] == "drop":
+                g.dropped = True
+            else:
+                response = _fault_response(g.fault_after)
         site = g.get("site")
         log.add({"time": clock.now().isoformat(), "method": request.method, "path": request.path,
                  "query": request.args.to_dict(), "status": "dropped" if g.get("dropped")

@@ -4,6 +4,7 @@ discovery.py), read; each brought to its desired settings through the connection
 (ocerra/connection.py); switched off before a password change, and given the password and
 switched on after it, once one more failed sign-in could not lock the API user out.
 """
+from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import CONNECTED
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import (
     ConnectionFailed, ensure_connection, plan, public)
@@ -127,7 +128,15 @@ class FlowEntities:
 
     def switch_off(self, run):
         self.flow.alive()
-        result = self.ensure(run, self.desired(run, enabled=False))
+        try:
+            result = self.ensure(run, self.desired(run, enabled=False))
+        except ToolkitError as exc:
+            # A save that was sent may have been applied although its answer was lost: as read back,
+            # and as if it had been when nothing could be read (the roll-back then switches it on).
+            if exc.details.get("changed"):
+                after = exc.details.get("connection")
+                run.switched_off = run.switched_off or after is None or not after.get("enabled")
+            raise
         run.switched_off = run.switched_off or result["changed"]
 
     def connect(self, run):

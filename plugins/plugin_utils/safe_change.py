@@ -178,6 +178,8 @@ class SafeChange:
             with flow.step(ROLLBACK, writes=True) as step:
                 flow.each(step, working, flow.entities.switch_back_on)
         except StepFailed:
-            flow.record.still_off += [(r.key, r.error) for r in working if r.error]
+            # As read back: a switch-on whose answer was lost may have been applied all the same.
+            flow.record.still_off += [(r.key, r.error) for r in working
+                                      if r.error and not (r.connection and r.connection.get("enabled"))]
         if flow.journal:
             flow.journal.change_finished("rolled back")

@@ -258,6 +258,8 @@ class SiteFlow:
 
     def entity_failed(self, run, exc):
         run.error = _first_line(self.secrets.scrub(exc.message))
+        if "connection" in exc.details and exc.details["connection"] is None:
+            run.connection = None       # written, then not readable: its state is not known
         run.seen(exc.details.get("connection"))
         run.changed = run.changed or bool(exc.details.get("changed"))
         run.password_pushed = run.password_pushed or bool(exc.details.get("password_pushed"))

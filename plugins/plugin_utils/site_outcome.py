@@ -332,13 +332,17 @@ def _stopped_change(record, stage, why, login, erp, views, prefix):
             "stay off (Ocerra cannot lock the user out meanwhile). Fix the cause and run again: the next run "
             "checks the ERP password and finishes the change." % (login, why, _plural(len(off), "entity"))),
             erp, views)
-    if record.still_off or off:
-        still = record.still_off or [(key, "switched off") for key in off]
+    unknown = [r.key for r in record.entities.values() if r.switched_off and not r.connection]
+    if record.still_off or off or unknown:
+        still = dict(record.still_off or [(key, "") for key in off])
+        still.update((key, "") for key in unknown if key not in still)
+        shown = ["%s: %s%s" % (key, "its state is not known" if key in unknown else "switched off",
+                              ", " + why_off.rstrip(".") if why_off else "") for key, why_off in still.items()]
         return entry("degraded", prefix + (
-            "%s. The ERP password %s, but %s stay switched off (%s). Run again: the next run finishes the change."
+            "%s. The ERP password %s, but %s %s not back on (%s). Run again: the next run finishes the change."
             % (what, "is unchanged" if record.erp.password_unchanged else "changed elsewhere",
-               _plural(len(still), "entity"), "; ".join("%s: %s" % kw for kw in still))), erp, views)
-    back = [r.key for r in record.entities.values() if r.switched_off]
+               _plural(len(still), "entity"), "is" if len(still) == 1 else "are", "; ".join(shown))), erp, views)
+    back = [r.key for r in record.entities.values() if r.switched_off and r.connected]
     undone = " The %s switched off %s switched back on." % (_plural(len(back), "entity"), "was" if len(back) == 1
                                                             else "were") if back else ""
     half, state = _state(record)

@@ -271,7 +271,7 @@ def test_after_an_outside_reset_a_failed_switch_off_never_re_enables_a_stale_ent
     run = site.provision("-l", "acme")
     assert run.statuses() == {"acme": "degraded"}, run
     entry = run.report["sites"]["acme"]
-    assert "stay switched off" in entry["reason"] and "holds a password older than the ERP's" in entry["reason"]
+    assert "not back on" in entry["reason"] and "holds a password older than the ERP's" in entry["reason"]
     for client in ENTITIES["acme"]:
         assert entry["entities"][client]["enabled"] == fakes.entity(client).enableConnection, client
     assert not fakes.locked("acme")

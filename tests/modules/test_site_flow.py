@@ -86,3 +86,56 @@ def test_sessions_are_signed_out_when_a_step_breaks_unexpectedly(oc, monkeypatch
 def test_an_unknown_flow_is_refused(oc):
     with pytest.raises(ValueError):
         SiteFlow(site(oc), "rotation")
+
+
+def run_with(oc, flow_options, **over):
+    flow = SiteFlow(site(oc, **over), "provision", **flow_options)
+    try:
+        record = flow.run()
+    finally:
+        flow.close()
+    entry = outcome(record)
+    assert_no_secret(json.dumps(entry) + json.dumps(record.diffs) + json.dumps(record.warnings))
+    return record, entry
+
+
+def test_a_switch_off_applied_but_answered_5xx_is_read_back_and_switched_on_again(oc):
+    """Every save of an entity goes through but answers 503 (a proxy after Ocerra): the switch-offs
+    are retried, then read back (off), the change stops before the ERP, and the roll-back's
+    switch-ons, also answered 503, are read back too: the report says what the entities hold."""
+    oc.sandbox.ocerra.faults.add("status", path="/api/Acumatica/Settings", method="PUT", count=None, status=503,
+                                 after=True)
+    record, entry = run_with(oc, {"retry_timeout": 2}, api_user_password=NEW_PW)
+    assert [s.name for s in record.steps][:3] == ["read_entities", "erp", "lock"]
+    assert record.step("entities_off").status == "failed" and record.step("erp_password") is None
+    assert all(oc.settings(c)["enableConnection"] for c in SHARED)            # switched back on, as read back
+    assert entry["status"] == "failed", entry
+    assert "HTTP 503" in entry["reason"] and "no entity is switched off" in entry["reason"]
+    assert "The 3 entities switched off were switched back on" in entry["reason"]
+    assert oc.sandbox.erp.counters()["acme/Company"]["writes"] == 0
+
+
+def test_a_switch_off_whose_outcome_cannot_be_read_is_not_called_back_on(oc):
+    """The saves go through but answer 503 and, from then on, Ocerra cannot be read either: the
+    report does not claim the entities were switched back on; it says their state is not known."""
+    ocerra = oc.sandbox.ocerra
+    ocerra.faults.add("status", path="/api/Acumatica/Settings", method="PUT", count=None, status=503, after=True)
+    put, get, saved = ocerra.put_settings, ocerra.get_settings, []
+
+    def saving(*args, **kwargs):
+        saved.append(1)
+        return put(*args, **kwargs)
+
+    def reading(*args, **kwargs):
+        if saved:
+            raise RuntimeError("Ocerra is down")
+        return get(*args, **kwargs)
+
+    ocerra.put_settings, ocerra.get_settings = saving, reading
+    try:
+        record, entry = run_with(oc, {"retry_timeout": 2}, api_user_password=NEW_PW)
+    finally:
+        ocerra.put_settings, ocerra.get_settings = put, get
+    assert record.step("erp_password") is None and saved
+    assert entry["status"] == "degraded", entry["reason"]
+    assert "switched back on" not in entry["reason"] and "its state is not known" in entry["reason"]

@@ -127,7 +127,7 @@ def test_a_failed_push_after_the_erp_reset_is_degraded_and_says_the_next_run_fin
 @pytest.mark.parametrize("unchanged,still_off,status,words", [
     (True, [], "failed", "The 1 entity switched off was switched back on"),
     (True, [(A, "holds a password older than the ERP's")], "degraded",
-     "1 entity stay switched off (%s: holds a password older than the ERP's)" % A),
+     "1 entity is not back on (%s: switched off, holds a password older than the ERP's)" % A),
     (None, [], "degraded", "stay off"),
 ])
 def test_a_failed_reset_says_whether_the_password_changed(unchanged, still_off, status, words):

@@ -153,7 +153,10 @@ class OcerraClient:
         if changes.get("password") is not None:
             self.secrets.add(changes["password"])
         body = {FIELDS[k]: v for k, v in changes.items()}
-        return self._connection(self._settings_call("PUT", client_id, body))
+        # A save is idempotent, so it is retried like a read (503s, dropped connections); but a save
+        # that switches the connection on runs Ocerra's test, one ERP sign-in each: that one is
+        # retried only where Ocerra cannot have acted on it.
+        return self._connection(self._settings_call("PUT", client_id, body, safe=body.get("enableConnection") is not True))
 
     def ensure_enabled(self, client_id):
         """The second save a person makes after Ocerra dropped Enable Connection."""
@@ -169,17 +172,17 @@ class OcerraClient:
         return _status(answer.get("status"))
 
     # ---- client selection ------------------------------------------------------------------
-    def _settings_call(self, method, client_id, body=None):
+    def _settings_call(self, method, client_id, body=None, safe=None):
         client_id = _guid(client_id)
         self._select(client_id)
-        model = self._call(method, SETTINGS, client_id, body)
+        model = self._call(method, SETTINGS, client_id, body, safe=safe)
         if _guid(model.get("clientId")) == client_id:
             return model
         if method != "GET" or self.selection != "auto":
             raise self._wrong_client(client_id, model.get("clientId"), wrote=method != "GET")
         self.selection = "switch_call"   # the server ignores ?clientId=: switch from now on
         self._select(client_id)
-        model = self._call(method, SETTINGS, client_id, body)
+        model = self._call(method, SETTINGS, client_id, body, safe=safe)
         if _guid(model.get("clientId")) != client_id:
             raise self._wrong_client(client_id, model.get("clientId"), wrote=False)
         return model

@@ -137,9 +137,20 @@ def ensure_connection(client, client_id, desired, *, password=None, push_passwor
                                   status_retry, status_retry_delay, sleep)
         except ToolkitError as exc:
             exc.details.update(state)
+            if changes and "connection" not in exc.details:
+                exc.details["connection"] = _read_back(client, client_id)
             raise
     return {**state, "connection": public(after),
             "diff": password_diff(before, after, pushed)}
+
+
+def _read_back(client, client_id):
+    """The entity's settings after a write whose answer was lost or refused (it may have been
+    applied all the same), or None when Ocerra cannot be read either."""
+    try:
+        return public(client.get_settings(client_id))
+    except ToolkitError:
+        return None
 
 
 def _save(client, client_id, changes, enabled):
