@@ -39,6 +39,7 @@ LOCKOUT_GUARD = "lockout_guard"
 CONCURRENT_CHANGE = "concurrent_change"
 CONTROLLER_GONE = "controller_gone"
 UNLISTED_ENTITIES = "unlisted_entities"
+PASSWORD_NOWHERE = "password_nowhere"
 LOGIN_LIMIT = LoginLimitReached.kind
 PASSWORD_REJECTED = PasswordRejected.kind
 
@@ -60,6 +61,12 @@ class ControllerGone(ToolkitError):
 
 class UnlistedEntities(ToolkitError):
     kind = UNLISTED_ENTITIES
+
+
+class PasswordNowhere(ToolkitError):
+    """The password the ERP holds could not be made readable from the site's store."""
+
+    kind = PASSWORD_NOWHERE
 
 
 class Interrupted(BaseException):
@@ -151,6 +158,7 @@ class Record:
         self.live_runs = []         # other runs of this machine on this site, going on now
         self.interrupted = None     # the signal that stopped the run
         self.rotation = None        # the password store's pending password: PENDING, FINISHED, ...
+        self.store_written_back = None  # what the run said when it wrote a vanished store back
         self.diffs = []
         self.warnings = []
 

@@ -14,8 +14,8 @@ current one (a store still empty: the inventory's).
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.module_utils.password_policy import MIN_LENGTH, generate
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import (
-    APPLY, DISCARD, DISCARDED, FINISHED, NOT_DUE, NOTHING_PENDING, PENDING, PROMOTE, READ_USER, STAGE, STORE,
-    password_age_days)
+    APPLY, DISCARD, DISCARDED, FINISHED, NOT_DUE, NOTHING_PENDING, PENDING, PROMOTE, READ_USER, STAGE, STORE, STORE_CHECK,
+    PasswordNowhere, password_age_days)
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import Passwords, StoreError
 
 
@@ -91,6 +91,39 @@ class Rotation:
         with flow.step(PROMOTE, writes=True):
             self.stored = self.store.promote(pending)
         flow.record.rotation = FINISHED
+
+    def ensure_durable(self, moment):
+        """I-durable: the password the ERP gets (before the reset) or holds (after the fan-out) is
+        readable back from the store when it came from there. One that vanished or can no longer
+        be read (a workspace reset, a checkout) is written back with what this run read, and the
+        run says so; when even that fails, or another run replaced the store, the site fails."""
+        flow, stored = self.flow, self.stored
+        password = flow.site.user["password"]
+        if self.store is None or flow.check or stored is None or password not in (stored.current, stored.pending):
+            return
+        with flow.step(STORE_CHECK):
+            try:
+                now = self.store.read()
+            except StoreError:
+                now = None
+            if now is not None and password in (now.current, now.pending):
+                return
+            if now is not None and now.version:
+                raise StoreError(f"The site's password store ({self.store.path}) no longer holds the password this run "
+                                 f"is applying, {moment}: another run replaced it (version {now.version}). This run "
+                                 "stops; find out which password is meant, then run again.")
+            try:
+                self.stored = self.store.write(Passwords(stored.current, stored.pending, stored.previous),
+                                               0 if now is not None else stored.version, over_damaged=now is None)
+            except ToolkitError as exc:
+                raise PasswordNowhere(f"The site's password store ({self.store.path}) was {'gone' if now else 'unreadable'} "
+                                      f"{moment} and could not be written back ({exc.message}). The API user's password "
+                                      "is held only by the ERP and the entities now: restore the store from its copy, "
+                                      "or run playbooks/restore_connection.yml with a new api_user_password, which sets "
+                                      "one password in the ERP and every entity.") from None
+            flow.record.store_written_back = f"The site's password store ({self.store.path}) was " \
+                f"{'gone' if now else 'unreadable'} {moment}; this run wrote back the passwords it holds (encrypted, " \
+                "as before)."
 
     def discard_pending(self):
         """The ERP's policy refused the pending password: drop it (the next prepare generates

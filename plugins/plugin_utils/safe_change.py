@@ -42,6 +42,7 @@ class SafeChange:
         try:
             with flow.step(ENTITIES_OFF, writes=True) as step:
                 flow.each(step, runs, flow.entities.switch_off, at_once=True)
+            flow.rotation.ensure_durable("before the ERP password is written")
             with flow.step(ERP_PASSWORD, writes=True), flow.user.admin():
                 if not flow.check:
                     self._unchanged_since(first_read, "before the ERP password is written")
@@ -72,6 +73,8 @@ class SafeChange:
         if not flow.check and flow.record.erp.password_updated:
             with flow.step(CONFIRM) as step:
                 self._confirm(step, runs)
+        if flow.record.erp.password_updated or any(r.password_pushed for r in runs):
+            flow.rotation.ensure_durable("after the password was given to the ERP and the entities")
 
     def _confirm(self, step, runs):
         """After this run changed the ERP password and gave it to every entity: the ERP's last

@@ -16,7 +16,8 @@ from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user im
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import CONNECTED
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import (
     CONCURRENT_CHANGE, CONFIRM, CONTROLLER_GONE, DISCARD, DISCARDED, ENTITIES_OFF, ENTITIES_ON, ERP, ERP_PASSWORD,
-    FIND_ENTITIES, FINISHED, LOCK, LOGIN_LIMIT, NOT_DUE, NOTHING_PENDING, PENDING, PREPARE, PROMOTE, PROVISION,
+    FIND_ENTITIES, FINISHED, LOCK, LOGIN_LIMIT, NOT_DUE, NOTHING_PENDING, PASSWORD_NOWHERE, PENDING, PREPARE, PROMOTE,
+    PROVISION,
     PUBLISH, READ_ENTITIES, READ_USER, REPORT, RESTORE, ROTATE, STAGE, STORE, STORE_CHECK, UNLISTED_ENTITIES,
     VERIFY, password_age_days, when)
 
@@ -45,6 +46,8 @@ def outcome(record):
     result = _rotation(record) if record.mode == ROTATE else _changed(record)
     if record.site.store is not None:
         result["rotation"] = record.rotation
+    if record.store_written_back:
+        result["reason"] += " " + record.store_written_back
     return result
 
 
@@ -276,7 +279,7 @@ def _changed(record):
     if stage is None:
         status, reason = _done(record, views, erp, login)
         return entry(status, prefix + found + reason + unlisted, erp, views)
-    if stage == "store":
+    if stage == "store" or failed.error_kind == PASSWORD_NOWHERE:
         return entry("failed", prefix + "%s." % why, erp, views)
     if failed.error_kind == UNLISTED_ENTITIES:
         return entry("failed", prefix + found + "Stopped before any write: %s." % why, erp, views)

@@ -19,11 +19,17 @@ def test_ocerra_down_during_the_save_is_not_replayed_and_a_rerun_finishes(oc):
     assert again["connection"]["status"]["code"] == "Connected"
 
 
-def test_dropped_save_is_not_replayed(oc):
+def test_a_dropped_save_is_retried_unless_it_switches_the_connection_on(oc):
+    """A save is idempotent and retried; one that switches the connection on runs Ocerra's test
+    (an ERP sign-in) and is never sent twice."""
     oc.sandbox.ocerra.faults.add("drop", path="/api/Acumatica/Settings", method="PUT")
-    dropped = oc.connect(LIVE, enabled=False)
-    assert dropped["failed"] and "did not answer PUT" in dropped["msg"]
-    assert oc.settings(LIVE)["enableConnection"] is True      # a replay would have gone through
+    off = oc.connect(LIVE, enabled=False)
+    assert not off.get("failed") and oc.settings(LIVE)["enableConnection"] is False, off
+    assert [m for m, _, _ in oc.log()].count("PUT") == 2
+    oc.sandbox.ocerra.faults.add("drop", path="/api/Acumatica/Settings", method="PUT")
+    on = oc.connect(LIVE)
+    assert on["failed"] and "did not answer PUT" in on["msg"]
+    assert oc.settings(LIVE)["enableConnection"] is False     # a replay would have switched it on
 
 
 def test_reads_ride_out_a_brief_outage_and_throttling(oc):

@@ -105,19 +105,23 @@ def test_400_carries_the_server_reason(server, body):
     assert "baseUrl must be an absolute http(s) URL." in err.value.message
 
 
-def test_reads_retry_5xx_but_saves_and_tests_do_not(server):
+def test_reads_and_saves_retry_5xx_but_a_save_that_switches_on_and_tests_do_not(server):
+    """A save is idempotent; one that switches the connection on runs Ocerra's test, an ERP
+    sign-in, as does a test: those two are never sent twice."""
     server.script = [(503, None), (200, model())]
     c = client(server)
     c.get_settings(A)
     assert len(server.seen) == 2
+    server.script = [(503, None), (200, model(login="x"))]
+    assert c.put_settings(A, {"login": "x", "enabled": False})["login"] == "x"
     server.script = [(503, None)]
     with pytest.raises(OcerraServerError) as err:
-        c.put_settings(A, {"login": "x"})
+        c.put_settings(A, {"login": "x", "enabled": True})
     assert "run again later" in err.value.message
     server.script = [(502, "gateway")]
     with pytest.raises(OcerraServerError):
         c.test_connection(A)
-    assert [r["method"] for r in server.seen] == ["GET", "GET", "PUT", "POST"]
+    assert [r["method"] for r in server.seen] == ["GET", "GET", "PUT", "PUT", "PUT", "POST"]
 
 
 def test_errors_never_hold_a_secret_even_when_the_server_echoes_one(server):

@@ -3,7 +3,7 @@ import pytest
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import (
-    ConnectionFailed, ensure_connection, password_diff, plan, predict, same_values, status_is_stale)
+    ConnectionFailed, ensure_connection, password_diff, plan, predict, public, same_values, status_is_stale)
 
 CID = "11111111-1111-1111-1111-111111111111"
 PW = "Erp-Canary-Pw-5d2e7a1c0b"
@@ -137,12 +137,13 @@ def test_definite_failures_are_tested_once_and_fail_with_advice(code, advice):
     assert err.value.details["connection"]["status"]["code"] == code
 
 
-def test_a_failure_after_a_push_reports_what_was_written():
+def test_a_failure_after_a_push_reports_what_was_written_and_reads_the_entity_back():
     stub = Stub(conn(), [])
     stub.put_settings = lambda cid, changes: (_ for _ in ()).throw(ToolkitError("down"))
     with pytest.raises(ToolkitError) as err:
         run(stub, password=PW, push_password=True)
-    assert err.value.details == {"changed": True, "password_pushed": True}
+    assert err.value.details == {"changed": True, "password_pushed": True, "connection": public(conn())}
+    assert stub.calls == ["get", "get"]          # the settings read again: the save may have gone through
 
 
 def test_no_password_stored_and_none_given_fails_before_any_write():
