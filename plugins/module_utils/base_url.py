@@ -13,8 +13,9 @@ _CONTROL = re.compile(r"[\x00-\x20\x7f]")
 # What users paste instead of the site root: a browser session or page, an API path.
 _BROWSER = ((re.compile(r"\(W\(", re.IGNORECASE), "a browser session URL: remove the '(W(n))' part"),
             (re.compile(r"Main\?CompanyID=", re.IGNORECASE), "a browser page URL: remove 'Main?CompanyID=...'"))
-_API_PATHS = {"erp_url": re.compile(r"/(entity|identity)(/|$)", re.IGNORECASE),
-              "ocerra_url": re.compile(r"/api(/|$)", re.IGNORECASE)}
+# An API path of either service is never a base URL (an Acumatica one pasted as Ocerra's is refused too).
+_API_PATHS = {"erp_url": re.compile(r"/(entity|identity|odata|api)(/|$)", re.IGNORECASE),
+              "ocerra_url": re.compile(r"/(api|odata|swagger|entity|identity)(/|$)", re.IGNORECASE)}
 EXAMPLES = {"erp_url": "https://contoso.myobadvanced.com", "ocerra_url": "https://app.ocerra.com"}
 
 

@@ -8,7 +8,10 @@ from . import base_url
 from .errors import ToolkitError
 from .http import HTTP_IMPORT_ERROR
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Control characters, line separators and the invisible formatting marks (zero-width, bidirectional)
+# that make two different logins or tenants look alike; the site schema refuses the same.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+                      r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
 
 PASSWORD_PLACEHOLDER = "(changed)"
 
@@ -124,7 +127,8 @@ def check_options(module, required=(), urls=None, texts=()):
     for name in texts:
         value = p.get(name)
         if isinstance(value, str) and value and (value != value.strip() or _CONTROL.search(value)):
-            problems.append(f"{name} must not have leading or trailing spaces, line breaks or control characters")
+            problems.append(f"{name} must not have leading or trailing spaces, line breaks, control characters or "
+                            "invisible formatting marks")
     for name in ("timeout", "publish_timeout"):
         if name in p and p[name] is not None and p[name] <= 0:
             problems.append(f"{name} must be a positive number of seconds")

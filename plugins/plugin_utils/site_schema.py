@@ -20,6 +20,7 @@ import functools
 import json
 import os
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
@@ -148,6 +149,8 @@ def _shown(value, secret):
     if secret or isinstance(value, (dict, list, Unchecked)):
         return ""
     text = json.dumps(_USERINFO.sub("***@", value) if isinstance(value, str) else value, ensure_ascii=False)
+    # Invisible and line-breaking characters shown as escapes, so the message shows what is wrong.
+    text = "".join("\\u%04x" % ord(c) if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
     return " (got %s)" % (text if len(text) <= 80 else text[:77] + "...")
 
 

@@ -3,7 +3,9 @@
 decrypted when a vault secret at hand opens it (else it is Unchecked), a template made only of
 `{{ name }}` references is followed offline, any other template is Unchecked, and what the
 inventory leaves unset is taken from the environment variables the modules fall back to.
-Decrypted and environment values are marked, so that no message ever shows them.
+Decrypted and environment values are marked, so that no message ever shows them. A value
+written `!unsafe` (what the import writes for text from Ocerra) is the literal text it is:
+Ansible never templates it, so every check applies to it as written.
 """
 
 from __future__ import annotations
@@ -13,6 +15,15 @@ import re
 from collections.abc import Mapping
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import ENV_FALLBACKS
+
+try:  # ansible-core 2.19+: a string Ansible loaded is trusted as a template unless written !unsafe
+    from ansible.template import is_trusted_as_template
+except ImportError:
+    is_trusted_as_template = None
+try:  # before 2.19: !unsafe gives an AnsibleUnsafe string
+    from ansible.utils.unsafe_proxy import AnsibleUnsafe
+except ImportError:
+    AnsibleUnsafe = ()
 
 PREFIXES = ("erp_", "api_user_", "ocerra_")
 VAULT = "vault"          # vaulted, and no vault secret at hand decrypts it
@@ -29,6 +40,17 @@ class FromEnvironment(Vaulted):
     """A value taken from an environment variable: never shown either (CI masks only its own)."""
 
     shown = "from the environment, not shown"
+
+
+class Literal(str):
+    """Text Ansible never templates (written !unsafe): checked as written."""
+
+
+def _is_unsafe(value):
+    if AnsibleUnsafe and isinstance(value, AnsibleUnsafe):
+        return True
+    # A string Ansible loaded carries tags (a str subclass); a plain str carries no trust either way.
+    return is_trusted_as_template is not None and type(value) is not str and not is_trusted_as_template(value)
 
 
 class Unchecked:
@@ -49,7 +71,7 @@ def to_plain(value, decrypt=str):
     if value is None or isinstance(value, (bool, int, float, Unchecked)):
         return value
     if isinstance(value, str):
-        return str(value)
+        return Literal(value) if _is_unsafe(value) else str(value)
     if isinstance(value, Mapping):
         return {str(k): to_plain(v, decrypt) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -64,7 +86,7 @@ _REF = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 def is_template(text):
-    return isinstance(text, str) and ("{{" in text or "{%" in text)
+    return isinstance(text, str) and not isinstance(text, Literal) and ("{{" in text or "{%" in text)
 
 
 def references(text):

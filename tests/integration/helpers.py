@@ -61,6 +61,7 @@ class _VaultLoader(yaml.SafeLoader):
 
 
 _VaultLoader.add_constructor("!vault", lambda loader, node: decrypt(loader.construct_scalar(node)))
+_VaultLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
 
 
 def ansible_playbook(folder: Path, playbook, *args, env=None, timeout=300):

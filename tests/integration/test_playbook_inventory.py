@@ -44,6 +44,19 @@ def entity_password_differs(site):
     return r"bravo: /ocerra_entities/1/password: differs from api_user_password", {"bravo"}
 
 
+def unsafe_tenant(site):
+    """Text written !unsafe (as the import writes Ocerra's values) is checked as the literal it is."""
+    path = site.vars_file("bravo")
+    path.write_text(re.sub(r"^erp_tenant: .*$", lambda _m: 'erp_tenant: !unsafe "BravoLive\\u2028x {{ 1 }}"',
+                           path.read_text(), flags=re.M))
+    return r"host_vars/bravo\.yml:\d+: bravo: /erp_tenant: must be text without leading or trailing spaces", {"bravo"}
+
+
+def api_path_as_ocerra_url(site):
+    site.append("charlie", "ocerra_url: %s/entity/Default/22.200.001\n" % site.sandbox.ocerra_url)
+    return r"charlie: /ocerra_url: must be the site's base URL, not an API path", {"charlie"}
+
+
 def typo(site):
     site.append("charlie", "api_user_rolles: [AP Clerk]\n")
     return r"charlie: /api_user_rolles: unknown variable; did you mean 'api_user_roles'\?", {"charlie"}
@@ -61,7 +74,7 @@ def assert_untouched(site, hosts):
 
 
 @pytest.mark.parametrize("breaks", [type_error, bad_password_policy, duplicate_site, plain_text_password,
-                                    entity_password_differs, typo])
+                                    entity_password_differs, unsafe_tenant, api_path_as_ocerra_url, typo])
 def test_a_bad_site_fails_alone_before_any_request_to_it(site, breaks):
     site.extra_secrets.add(CANARY)
     expected, bad = breaks(site)

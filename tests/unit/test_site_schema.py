@@ -749,3 +749,19 @@ def test_validate_certs_false_is_printed_as_a_warning(tmp_path):
     done = run_validate(inv)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stderr.startswith("warning: %s/host_vars/h1.yml:5: h1: /erp_validate_certs: is false" % inv)
+
+
+INVISIBLE = ["\u00ad", "\u061c", "\u180e", "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202e",
+             "\u2060", "\u2064", "\u2066", "\u2069", "\u206f", "\ufeff", "\ufff9", "\ufffb", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("char", INVISIBLE, ids=lambda c: "U+%04X" % ord(c))
+def test_invisible_marks_are_refused_in_texts_by_the_schema_and_by_the_modules(char):
+    """Zero-width and bidirectional marks make two tenants or logins look alike: the inventory's
+    schema and the modules' own option check refuse the same characters."""
+    from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import _CONTROL
+    for name in ("erp_tenant", "api_user_login"):
+        errors = sv.validate_sites({"h": dict(good(), **{name: "Main" + char + "x"})})
+        assert [e.pointer for e in errors] == ["/" + name], (name, errors)
+        assert "\\u%04x" % ord(char) in errors[0].message
+    assert _CONTROL.search("Main" + char + "x")

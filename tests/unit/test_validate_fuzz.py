@@ -26,7 +26,7 @@ SEED = os.environ.get("FUZZ_SEED", "2026-12")
 CASE_SECONDS = 10          # a hang is a failure, not a stuck suite
 PATHOLOGICAL_SECONDS = 2   # a YAML bomb is refused in well under a second (plus the fork)
 CLASS_SIZES = {"url": 90, "text": 90, "duplicate_key": 50, "yaml_bomb_or_depth": 40, "vaulted_value": 60,
-               "secret": 50, "type": 70, "syntax": 40, "valid": 30}
+               "secret": 50, "type": 70, "syntax": 40, "unsafe": 40, "valid": 30}
 
 ADMIN_PW, API_PW, OCERRA_PW = "Fz-Admin-Canary-71q!", "Fz-ApiUser-Canary-2Wx#9", "Fz-Ocerra-Canary-5Jk$"
 HOST_VARS = "host_vars/h1.yml"
@@ -93,6 +93,8 @@ def gen_url(rng):
         "ftp://%s/x" % host, "file:///etc/passwd", "https://%s/x?y=1" % host, "https://%s/x#f" % host,
         "https://%s/x\n" % host, " https://%s" % host, "https://%s/a b" % host, "%s/acme" % host,
         ("https://%s/entity/Default/22.200.001" % host) if name == "erp_url" else ("https://%s/api/v1" % host),
+        "https://%s/%s" % (host, rng.choice(["entity/Default/22.200.001", "entity/auth/login", "odata/x",
+                                             "identity/connect/token"])),
     ]
     good = ["http://127.0.0.1:%d/acme" % rng.randint(1, 65535), "http://localhost/x", "https://[::1]:8443/x",
             "https://%s:443/AcumaticaDB" % host, "https://%s" % host, "http://[::1]/x"]
@@ -110,7 +112,9 @@ def gen_text(rng):
     name = rng.choice(sorted(TEXTS) + ["entity_name", "role"])
     limit = TEXTS.get(name, 255 if name == "entity_name" else 64)
     base = "Acme" + word(rng, 4)
-    control = rng.choice(["\x00", "\x01", "\x07", "\x08", "\x1b", "\x7f", "\x85", "\u2028", "\t", "\r"])
+    control = rng.choice(["\x00", "\x01", "\x07", "\x08", "\x1b", "\x7f", "\x85", "\u2028", "\t", "\r",
+                          # invisible formatting marks: zero-width, bidirectional, byte order
+                          "\u200b", "\u200d", "\u200e", "\u200f", "\u202e", "\u2066", "\ufeff", "\u00ad"])
     bad = [base + control + "x", control + base, " " + base, base + " ", base + "\n", "\n" + base,
            "a\nb", "x" * (limit + rng.randint(1, 50)), "y" * (1 << 20)]
     if name == "api_user_login":
@@ -252,6 +256,26 @@ def gen_syntax(rng):
     return Case(inventory(host_vars_text="".join(t for _, t in base_vars()[:2]) + text), False)
 
 
+def gen_unsafe(rng):
+    """Text written !unsafe (what the import writes for Ocerra's values that look like a template):
+    never templated, so checked as the literal text it is."""
+    name = rng.choice(["erp_tenant", "api_user_login", "entity_name", "erp_branch"])
+    base = "Main" + word(rng, 3)
+    bad = [base + "\u2028x {{ 1 }}", base + " {{ 1 }}\n", " {{ lookup('env', 'HOME') }}", base + "\u200b{{ x }}",
+           base + "\u202e{% if 1 %}", "{{ x }}" * 40, "\t{# c #}"]
+    good = [base + " {{ 1 }}", "{{ lookup('pipe', 'id') }}", base + " {# x #}"]
+    if name == "api_user_login":
+        good = ["{{x}}", base + "{%y%}"]
+    valid = rng.random() < 0.3
+    value = rng.choice(good if valid else bad)
+    if name == "entity_name":
+        replace = {"ocerra_entities": "ocerra_entities:\n  - client_id: %s\n  - name: !unsafe %s\n" % (GUID1, q(value))}
+        pointer = "/ocerra_entities/1/name"
+    else:
+        replace, pointer = {name: "%s: !unsafe %s\n" % (name, q(value))}, "/" + name
+    return Case(inventory(replace), valid, pointer=pointer)
+
+
 def gen_valid(rng):
     extra = rng.choice(["", "erp_branch: HQ\n", "api_user_first_name: Ocerra\napi_user_last_name: API\n",
                         "api_user_licence_type: Full User (Full API)\n", "ocerra_unlisted_entities: fail\n",
@@ -262,7 +286,7 @@ def gen_valid(rng):
 
 GENERATORS = {"url": gen_url, "text": gen_text, "duplicate_key": gen_duplicate_key,
               "yaml_bomb_or_depth": gen_yaml_bomb_or_depth, "vaulted_value": gen_vaulted_value,
-              "secret": gen_secret, "type": gen_type, "syntax": gen_syntax, "valid": gen_valid}
+              "secret": gen_secret, "type": gen_type, "syntax": gen_syntax, "unsafe": gen_unsafe, "valid": gen_valid}
 
 
 def cases(kind):
