@@ -9,6 +9,7 @@ import os
 import threading
 import time
 import traceback
+from concurrent.futures import Future, TimeoutError as FutureTimeout
 
 from ansible.module_utils.api import generate_jittered_backoff
 
@@ -24,6 +25,9 @@ else:
 from .errors import CheckModeViolation, RateLimited, TransportError
 
 RETRY_STATUSES = {429, 502, 503, 504}
+# How long the answer of a request that opens a session (a sign-in) is still awaited after the
+# caller stopped waiting: a session it opened late is then signed out, not left holding a slot.
+LATE_ANSWER = 30
 CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -68,6 +72,7 @@ class HttpSeam:
             self.session.mount("https://", adapter)
             self.session.mount("http://", adapter)
         self._counting = threading.Lock()  # the listing's threads share this seam
+        self.late = []              # Futures of session-opening requests the caller stopped waiting for
         self.requests_sent = 0
         self.last_waited = 0.0
         self.server_time = None     # the Date of the service's last answer (its own clock)
@@ -82,7 +87,7 @@ class HttpSeam:
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
 
     def request(self, method, path, *, safe=False, read_only=False, retry_when=None, retry_statuses=(),
-                retry_unsent=False, **kwargs):
+                retry_unsent=False, opens_session=False, **kwargs):
         """Send one request with bounded retries; returns the final requests.Response.
 
         `read_only` marks a POST that changes no state (sign-in, sign-out, a connection
@@ -90,6 +95,9 @@ class HttpSeam:
         `retry_when(response)` marks more answers as "not done yet, retry like a 429" (e.g.
         Acumatica's API Login Limit, which some builds send as a 500 or a redirect). The
         seconds waited are in `last_waited`; a RateLimited carries the last `response`.
+        `opens_session` (a sign-in): one not answered within the timeout is never sent again;
+        its answer is still awaited on a thread for LATE_ANSWER seconds (kept in `late`), so
+        that a session it opened can be signed out (settle_late()).
         """
         method = method.upper()
         if self.check_mode and method in WRITE_METHODS and not read_only:
@@ -101,7 +109,8 @@ class HttpSeam:
             try:
                 with self._counting:
                     self.requests_sent += 1
-                response = self.session.request(method, self.url(path), **kwargs)
+                response = (self._send_awaiting_late(method, path, kwargs) if opens_session
+                            else self.session.request(method, self.url(path), **kwargs))
             except requests.exceptions.SSLError as exc:
                 raise TransportError(
                     f"TLS verification failed for {self.service} at {self.base_url}: {_reason(exc)}. "
@@ -136,6 +145,36 @@ class HttpSeam:
                 return response
             waited += self._wait(delay)
             self.last_waited = waited
+
+    def _send_awaiting_late(self, method, path, kwargs):
+        answer, timeout = Future(), kwargs["timeout"]
+        options = dict(kwargs, timeout=(timeout, timeout + LATE_ANSWER))
+
+        def send():
+            try:
+                answer.set_result(self.session.request(method, self.url(path), **options))
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the answer
+                answer.set_exception(exc)
+
+        threading.Thread(target=send, name="sign-in", daemon=True).start()
+        try:
+            return answer.result(timeout=timeout + 1)
+        except FutureTimeout:
+            self.late.append(answer)
+            raise TransportError(
+                f"{self.service} at {self.base_url} did not answer {method} {_path_only(path)} within {timeout}s. "
+                "Check that the service is up; a session it opens late is signed out.") from None
+
+    def settle_late(self):
+        """The late answers, once each has come (or LATE_ANSWER has passed): [requests.Response]."""
+        answers = []
+        while self.late:
+            late = self.late.pop()
+            try:
+                answers.append(late.result(timeout=LATE_ANSWER + 1))
+            except Exception:  # noqa: BLE001 - no answer at all: no session to close
+                continue
+        return answers
 
     def _wait(self, seconds):
         self._sleep(seconds)

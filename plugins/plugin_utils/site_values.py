@@ -47,6 +47,8 @@ class Literal(str):
 
 
 def _is_unsafe(value):
+    if isinstance(value, (Literal, Vaulted)):   # already read here: a literal stays one, a secret is text
+        return isinstance(value, Literal)
     if AnsibleUnsafe and isinstance(value, AnsibleUnsafe):
         return True
     # A string Ansible loaded carries tags (a str subclass); a plain str carries no trust either way.

@@ -57,8 +57,9 @@ class Passwords:
         self.version, self.updated = version, updated
 
     def as_dict(self):
-        return {"current": self.current, "pending": self.pending, "previous": self.previous,
-                "version": self.version, "updated": self.updated}
+        text = {k: None if v is None else str(v) for k, v in (("current", self.current), ("pending", self.pending),
+                                                               ("previous", self.previous))}
+        return {**text, "version": self.version, "updated": self.updated}
 
 
 class Store:

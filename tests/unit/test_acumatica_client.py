@@ -194,3 +194,30 @@ def test_a_ca_bundle_from_the_environment_is_honoured_and_proxies_are_not(variab
             AcumaticaClient(f"{tls.acumatica_url}/acme", "Company", "admin", ADMIN_PW,
                             warn=warnings.append).ensure_signed_in()
         assert "ca_path" in err.value.message and warnings == [f"{variable} names no file; the default CA bundle is used."]
+
+
+@pytest.mark.parametrize("who", ["admin", "probe"])
+def test_a_sign_in_answered_after_the_timeout_is_signed_out_not_left_open(sandbox, who):
+    """The ERP answers a sign-in after the client stopped waiting: the session it opened is signed
+    out once its answer comes (never sent twice, never left holding one of the few API slots)."""
+    sandbox.erp.faults.add("latency", path=r"/entity/auth/login$", seconds=2.5)
+    c = client(sandbox, timeout=1)
+    with pytest.raises(TransportError, match=r"did not answer POST .*login within 1s"):
+        if who == "admin":
+            c.ensure_signed_in()
+        else:
+            c.probe_signin("OcerraAPI", API_PW)
+    c.close()
+    assert (counts(sandbox)["signins"], counts(sandbox)["signouts"], counts(sandbox)["sessions_open"]) == (1, 1, 0)
+    logins = [e for e in sandbox.erp.log.snapshot() if e["path"].endswith("/entity/auth/login")]
+    assert len(logins) == 1                                    # not sent again
+
+
+def test_a_sign_in_answered_late_is_the_next_calls_session(sandbox):
+    sandbox.erp.faults.add("latency", path=r"/entity/auth/login$", seconds=2.5)
+    c = client(sandbox, timeout=1)
+    with pytest.raises(TransportError):
+        c.get_user("OcerraAPI")
+    assert c.get_user("OcerraAPI")["Username"]["value"] == "OcerraAPI"     # in the session the late answer opened
+    c.close()
+    assert (counts(sandbox)["signins"], counts(sandbox)["signouts"], counts(sandbox)["sessions_open"]) == (1, 1, 0)

@@ -91,7 +91,7 @@ class AcumaticaClient:
         retry = dict(safe=True) if admin else dict(retry_statuses=(503,), retry_unsent=True)
         try:
             response = seam.request("POST", LOGIN, read_only=True, json=body, retry_when=is_login_limit,
-                                    allow_redirects=False, **retry)
+                                    allow_redirects=False, opens_session=True, **retry)
         except RateLimited as exc:
             response = exc.response
         if 200 <= response.status_code < 300:
@@ -106,6 +106,7 @@ class AcumaticaClient:
         return failure
 
     def ensure_signed_in(self):
+        self._adopt_late_sign_in()
         if self.signed_in:
             return
         failure = self._sign_in(self.seam, self.user, self._password)
@@ -122,8 +123,16 @@ class AcumaticaClient:
             pass        # the recycle ended it already
         self.ensure_signed_in()
 
+    def _adopt_late_sign_in(self):
+        """A sign-in answered after this client stopped waiting opened a session: it is this
+        client's again (used, then signed out), never left open."""
+        if any(200 <= r.status_code < 300 for r in self.seam.settle_late()):
+            self.signed_in = True
+
     def sign_out(self):
-        """End the admin session now, if there is one; the next call signs in again."""
+        """End the admin session now, if there is one (one a late sign-in opened too); the next
+        call signs in again."""
+        self._adopt_late_sign_in()
         if self.signed_in:
             self.signed_in = False
             self._sign_out(self.seam, self.user)
@@ -160,7 +169,12 @@ class AcumaticaClient:
         try:
             failure = self._sign_in(seam, login, password, admin=False)
         except BaseException:
-            self._probe_done(seam)
+            if seam.late:   # its answer may still come, with a session to sign out: on a thread
+                self._probe_out = threading.Thread(target=self._probe_sign_out, args=(seam, login, True),
+                                                   name="probe-sign-out", daemon=True)
+                self._probe_out.start()
+            else:
+                self._probe_done(seam)
             raise
         if failure is None:
             self._probe_out = threading.Thread(target=self._probe_sign_out, args=(seam, login),
@@ -172,9 +186,10 @@ class AcumaticaClient:
             return failure.code
         raise ae.sign_in_error(failure, self.site, login, failure.waited)
 
-    def _probe_sign_out(self, seam, login):
+    def _probe_sign_out(self, seam, login, late=False):
         try:
-            self._sign_out(seam, login)
+            if not late or any(200 <= r.status_code < 300 for r in seam.settle_late()):
+                self._sign_out(seam, login)
         except ToolkitError as exc:
             self.warn(exc.message)
         except Exception as exc:  # noqa: BLE001 - a failed sign-out warns, never fails
