@@ -115,9 +115,10 @@ def _summary(v):
         shown(v.get("api_user_login", sv.DEFAULT_LOGIN)), count, "y" if count == 1 else "ies")
 
 
-def validate_path(path, loader, decrypt, decrypt_text):
+def validate_path(path, loader, decrypt, decrypt_text, secrets=()):
     """(errors, unchecked, warnings, summary lines) of one inventory."""
     from ansible_collections.ocerra.acumatica.plugins.plugin_utils.inventory_scan import InventoryScan
+    from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import store_errors
     from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_schema as sv
     from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_values as values
     from ansible.errors import AnsibleError
@@ -142,6 +143,7 @@ def validate_path(path, loader, decrypt, decrypt_text):
         return [sv.SiteError(None, None, "no hosts found in this inventory", shown)], [], [], []
     errors, unchecked, warnings = sv.validate_inventory(hosts, [scan], decrypt=decrypt,
                                                         extra_vars=variables.extra_vars)
+    errors += store_errors(hosts, list(secrets))
     summary = []
     for name in sorted(hosts):
         raw = hosts[name]
@@ -172,7 +174,7 @@ def main(argv=None):
 
     all_errors, all_unchecked, all_warnings, summaries = [], [], [], []
     for path in args.inventories or list(C.DEFAULT_HOST_LIST):
-        errors, unchecked, warnings, summary = validate_path(path, loader, decrypt, decrypt_text)
+        errors, unchecked, warnings, summary = validate_path(path, loader, decrypt, decrypt_text, secrets)
         all_errors += errors
         all_unchecked += unchecked
         all_warnings += warnings

@@ -17,6 +17,7 @@ from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_schem
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction, missing_library
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.inventory_scan import InventoryScan
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_values import VAULT
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import store_errors
 
 # Removed after 0.1.0: a templated `throttle` cost a Jinja compilation per site, and forks bounds
 # the same thing (the site task is the only one per host that talks to the services).
@@ -48,6 +49,7 @@ class ActionModule(ControllerAction):
         scans = [InventoryScan(folder) for folder in folders]
         errors, unchecked, warnings = site_schema.validate_inventory(
             raw, scans, decrypt=str if args["secrets"] else _left_to_the_site, all_files=False)
+        errors += store_errors(raw, None, decrypt=args["secrets"])
 
         result["changed"] = False
         if "toolkit_ocerra_throttle" in task_vars:

@@ -31,6 +31,7 @@ from ansible.parsing.vault import VaultLib
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.files import write_atomic
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_schema import SiteError, display_path
 
 try:  # ansible-core 2.19+: the run's own vault secrets, also those typed at a prompt
     from ansible.parsing.vault import VaultSecretsContext
@@ -114,14 +115,19 @@ class VaultFileStore(Store):
         self.vault_id = vault_id
         self._secrets = secrets
 
-    @property
-    def _vault(self):
+    def run_secrets(self):
+        """This run's vault secrets, among them the store's vault id's; StoreError without it."""
         secrets = self._secrets if self._secrets is not None else vault_secrets()
         if not any(vid == self.vault_id for vid, _secret in secrets):
             raise StoreError(f"{self.path} cannot be read: the vault id '{self.vault_id}' "
                              "(api_user_password_vault_id) is not among this run's vault secrets; give it "
                              "(--vault-id ID@FILE, vault_identity_list in ansible.cfg, or in AWX the vault "
                              "credential with that id)", missing_vault_id=self.vault_id)
+        return secrets
+
+    @property
+    def _vault(self):
+        secrets = self.run_secrets()
         return VaultLib(secrets), dict(secrets)[self.vault_id]
 
     def read(self, decrypt=True):
@@ -188,3 +194,33 @@ class VaultFileStore(Store):
         if written.version != passwords.version or written.pending != passwords.pending:
             raise StoreError(f"{self.path} does not read back what was written")
         return written
+
+
+def store_problem(host, variables, secrets, decrypt=True):
+    """(store path, why it cannot serve the site) of a site whose password is kept in its store,
+    checked offline before any run touches the site; None when it can, or the site has no store.
+    `variables`: the host's (raw) variables; `secrets`: the vault secrets at hand (None: this
+    run's); without
+    `decrypt` only what needs no decryption (the file, its header, the vault id at hand)."""
+    if str(variables.get("api_user_password_store") or "") != "vault_file" or not variables.get("api_user_password_vault_id"):
+        return None
+    store = VaultFileStore(variables.get("inventory_dir") or ".", host, str(variables["api_user_password_vault_id"]),
+                           secrets=secrets)
+    try:
+        stored = store.read(decrypt=decrypt)
+        if not decrypt and stored is None:
+            store.run_secrets()
+    except StoreError as exc:
+        return store.path, exc.message
+    empty = stored is not None and not (stored.current or stored.pending)
+    if empty and "api_user_password" not in variables:
+        return store.path, (f"{store.path} holds no password yet and api_user_password is not given: no run can "
+                            "check the API user's password or connect an entity; give api_user_password (vaulted)")
+    return None
+
+
+def store_errors(hosts, secrets, decrypt=True):
+    """[SiteError] of the password stores of `hosts` ({host: raw variables}), sorted by host."""
+    found = ((host, store_problem(host, variables, secrets, decrypt)) for host, variables in sorted(hosts.items()))
+    return [SiteError(host, "/api_user_password_store", why, file=display_path(path))
+            for host, problem in found if problem for path, why in [problem]]

@@ -162,7 +162,6 @@ class Site:
                 continue
             values = self.variables(host)
             found |= {values[name] for name in SECRET_NAMES if isinstance(values.get(name), str)}
-            found.add(values["api_user_password"])
         return found
 
     def forbidden_strings(self):
