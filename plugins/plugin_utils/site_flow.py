@@ -153,14 +153,15 @@ class SiteFlow:
 
     def close(self, status=None):
         """Sign out and close both clients (a failure only warns), release the lock, and
-        record in the journal how the run ended (a site found in order also ends a change an
-        earlier run left unfinished)."""
+        record in the journal how the run ended (a site this run read in order, the API user and
+        every entity, also ends a change an earlier run left unfinished)."""
         for warning in close_all([c for c in (self.erp, self.ocerra) if c is not None]):
             self.warn(warning)
         if self.lock:
             self.lock.release()
         if self.journal:
-            if status in ("ok", "changed"):
+            read = self.record.erp.read is not None and self.record.connections is not None
+            if status in ("ok", "changed") and read:
                 self.journal.change_finished("finished")
             interrupted = self.record.interrupted is not None
             self.journal.run_finished("interrupted" if interrupted else status or "stopped")

@@ -204,8 +204,8 @@ def _state(record):
     else:
         said = ["the ERP password was not changed by this run"]
     if off:
-        said.append("%s %s switched off (%s)" % (_plural(len(off), "entity"), "is" if len(off) == 1 else "are",
-                                                  ", ".join(off)))
+        verb = "is" if len(off) == 1 else "are"
+        said.append("%s %s switched off (%s)" % (_plural(len(off), "entity"), verb, ", ".join(off)))
     elif record.connections is None:
         said.append("the entities were not read, so whether one is switched off is not known")
     elif runs and not unknown:
@@ -340,7 +340,7 @@ def _stopped_change(record, stage, why, login, erp, views, prefix):
         still = dict(record.still_off or [(key, "") for key in off])
         still.update((key, "") for key in unknown if key not in still)
         shown = ["%s: %s%s" % (key, "its state is not known" if key in unknown else "switched off",
-                              ", " + why_off.rstrip(".") if why_off else "") for key, why_off in still.items()]
+                               ", " + why_off.rstrip(".") if why_off else "") for key, why_off in still.items()]
         return entry("degraded", prefix + (
             "%s. The ERP password %s, but %s %s not back on (%s). Run again: the next run finishes the change."
             % (what, "is unchanged" if record.erp.password_unchanged else "changed elsewhere",

@@ -52,7 +52,8 @@ def _is_unsafe(value):
     if AnsibleUnsafe and isinstance(value, AnsibleUnsafe):
         return True
     # A string Ansible loaded carries tags (a str subclass); a plain str carries no trust either way.
-    return is_trusted_as_template is not None and type(value) is not str and not is_trusted_as_template(value)
+    tagged = isinstance(value, str) and value.__class__ is not str
+    return is_trusted_as_template is not None and tagged and not is_trusted_as_template(value)
 
 
 class Unchecked:

@@ -58,8 +58,8 @@ class Passwords:
         self.version, self.updated = version, updated
 
     def as_dict(self):
-        text = {k: None if v is None else str(v) for k, v in (("current", self.current), ("pending", self.pending),
-                                                               ("previous", self.previous))}
+        slots = (("current", self.current), ("pending", self.pending), ("previous", self.previous))
+        text = {k: None if v is None else str(v) for k, v in slots}
         return {**text, "version": self.version, "updated": self.updated}
 
 
@@ -162,6 +162,12 @@ class VaultFileStore(Store):
         return Passwords(*(data.get(k) for k in FIELDS), int(data.get("version") or 0), data.get("updated"))
 
     def write(self, passwords, expected_version, over_damaged=False):
+        try:
+            return self._write(passwords, expected_version, over_damaged)
+        except OSError as exc:
+            raise StoreError(f"{self.path} cannot be written: {exc.strerror or type(exc).__name__}") from None
+
+    def _write(self, passwords, expected_version, over_damaged):
         vault, secret = self._vault
         folder = os.path.dirname(self.path)
         # Two runs may create the folder at once: neither may fail for it.

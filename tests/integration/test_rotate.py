@@ -2,13 +2,14 @@
 either system is touched, applied in the safe order, verified, promoted; resumable after a
 crash with the same pending password; scheduled by the password's age; two phases for a store
 kept in git; the store never in plain text."""
+import shutil
 import stat
 
 import pytest
 import yaml
 
-from tests.integration.helpers import SITES, decrypt
-from tests.integration.safe_change import Fakes, Killer, provisioned_seed
+from tests.integration.helpers import ENTITIES, SITES, decrypt
+from tests.integration.safe_change import Fakes, provisioned_seed
 from tests.modules.erp_support import leaked_forms
 
 pytestmark = pytest.mark.integration
@@ -134,48 +135,73 @@ def test_a_password_the_erps_policy_refuses_is_dropped_not_retried(rotating, san
     assert stored(site)["pending"] is None and fakes.in_order("acme", site.old)
 
 
-# (name, model, method, match, when): where the rotation's apply dies.
-def _off(login, client_id, body, on_target=None):
-    return body == {"enableConnection": False}
+def _last_off(login, client_id, body, on_target=None):
+    return body == {"enableConnection": False} and str(client_id).lower() == ENTITIES["acme"][-1]
 
 
 def _reset(s, name, version, entity, action, body):
     return action == "ResetPasswordOK"
 
 
-def _push(login, client_id, body, on_target=None):
-    return "password" in body
+def lose_store(site, how):
+    path = site.inventory / ".api-user-passwords" / "acme.yml"
+    if how == "deleted":
+        path.unlink()
+    elif how == "truncated":
+        path.write_bytes(path.read_bytes()[:100])
+    elif how == "corrupted":
+        raw = path.read_bytes()
+        path.write_bytes(raw[:-40] + b"00" * 20)
+    else:                          # the folder itself replaced by a file: nothing can be written back
+        shutil.rmtree(path.parent)
+        path.parent.write_text("not a folder\n")
 
 
-POINTS = [
-    ("stored, nothing touched yet", "ocerra", "put_settings", _off, "before"),
-    ("entities off, ERP not yet written", "erp", "invoke", _reset, "before"),
-    ("ERP written, no entity has it", "erp", "invoke", _reset, "after"),
-    ("first entity given it", "ocerra", "put_settings", _push, "after"),
-]
+def lose_store_at(monkeypatch, model, method, match, site, how):
+    original, done = getattr(model, method), []
+
+    def hooked(*args, **kwargs):
+        if not done and match(*args, **kwargs):
+            done.append(1)
+            lose_store(site, how)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(model, method, hooked)
+    return done
 
 
-@pytest.mark.parametrize("point", POINTS, ids=[p[0] for p in POINTS])
-def test_a_rotation_killed_anywhere_is_finished_with_the_same_password(rotating, sandbox, monkeypatch, point):
+@pytest.mark.parametrize("moment", ["before the ERP is written", "after the ERP was written"])
+@pytest.mark.parametrize("how", ["deleted", "truncated", "corrupted"])
+def test_a_store_lost_mid_rotation_is_written_back_and_the_report_says_so(rotating, sandbox, monkeypatch, how,
+                                                                         moment):
+    """A workspace reset, a checkout or a damaged disk takes the store away while a rotation runs:
+    the run reads it back before the ERP reset and after the fan-out, writes back what vanished
+    (encrypted, as before), says so, and finishes; the password is never held only by the services."""
     site, fakes = rotating, Fakes(sandbox)
-    name, model, method, match, when = point
-    killer = Killer(monkeypatch)
-    killer.arm(getattr(sandbox, model), method, match, when)
-    killer.started = site.start("rotate.yml", "-l", "acme", "-e", "rotate_force=true")
-    site.finish(killer.started, sessions_balanced=False)
-    monkeypatch.undo()
-    sandbox.clock.advance(11 * 60)                              # the killed run's session idles out
-    assert killer.fired.is_set()
-    pending = stored(site)["pending"]
-    assert pending, "the pending password was lost"
-    site.extra_secrets.add(pending)
+    if moment.startswith("before"):
+        done = lose_store_at(monkeypatch, sandbox.ocerra, "put_settings", _last_off, site, how)
+    else:
+        done = lose_store_at(monkeypatch, sandbox.erp, "invoke", _reset, site, how)
+    run = rotate(site, "-l", "acme", "-e", "rotate_force=true")
+    assert done and run.rc == 0 and run.statuses() == {"acme": "changed"}, run
+    entry = run.report["sites"]["acme"]
+    assert "this run wrote back the passwords it holds" in entry["reason"]
+    assert ("was gone" if how == "deleted" else "was unreadable") in entry["reason"]
+    new = stored(site)["current"]
+    assert new != site.old and stored(site)["pending"] is None and fakes.in_order("acme", new)
+    assert_no_plain_password_on_disk(site, [new, site.old])
+
+
+def test_a_store_that_cannot_be_written_back_fails_the_site_saying_where_the_password_is(rotating, sandbox,
+                                                                                        monkeypatch):
+    site, fakes = rotating, Fakes(sandbox)
+    lose_store_at(monkeypatch, sandbox.erp, "invoke", _reset, site, "replaced by a file")
+    run = rotate(site, "-l", "acme", "-e", "rotate_force=true")
+    entry = run.report["sites"]["acme"]
+    assert run.rc != 0 and entry["status"] == "failed", entry
+    assert "is held only by the ERP and the entities" in entry["reason"]
+    assert "restore_connection.yml with a new api_user_password" in entry["reason"]
     assert not fakes.locked("acme") and not fakes.enabled_with_other_password("acme")
-    assert fakes.erp_accepts("acme", pending) or fakes.erp_accepts("acme", site.old)
-    rerun = rotate(site, "-l", "acme")                          # not forced: it finishes what is pending
-    assert rerun.statuses() == {"acme": "changed"}, rerun
-    assert stored(site)["current"] == pending and stored(site)["pending"] is None
-    assert fakes.in_order("acme", pending) and not fakes.locked("acme")
-    assert_no_plain_password_on_disk(site, [pending, site.old])
 
 
 def test_a_site_whose_prepare_fails_is_not_applied_and_keeps_that_failure(rotating, sandbox):

@@ -75,8 +75,8 @@ def _entity_endpoint(edition):
         if params:
             fields_and_mappings(action, params, view)
     for field in edition.details:
-        fields_and_mappings(ET.SubElement(endpoint, "Detail", name=field.detail.entity), field.detail.columns,
-                             field.detail.view)
+        detail = ET.SubElement(endpoint, "Detail", name=field.detail.entity)
+        fields_and_mappings(detail, field.detail.columns, field.detail.view)
     return root
 
 
