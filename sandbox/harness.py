@@ -81,6 +81,14 @@ def _listen(host, port, app, context):
         raise PortBusy(f"the sandbox cannot listen on {host}:{port}") from None
 
 
+def serve(host, port, app, context=None):
+    """A server for `app` on a daemon thread (stop it with shutdown() and server_close())."""
+    server = _listen(host, port, app, context)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+                     name=f"sandbox-{app.name}").start()
+    return server
+
+
 class Sandbox:
     def __init__(self, seed, acumatica_port, ocerra_port, tls, host, state_dir):
         self._seed = load_seed(seed)

@@ -9,20 +9,21 @@ SECRET_KEYS = {"password", "newpassword", "confirmpassword", "authorization", "c
                "refresh_token"}
 
 
-def redact(value):
+def redact(value, secret_keys=SECRET_KEYS):
     """A copy of a JSON-like value with every secret key's value replaced."""
     if isinstance(value, dict):
-        return {k: (REDACTED if str(k).lower() in SECRET_KEYS else redact(v)) for k, v in value.items()}
+        return {k: (REDACTED if str(k).lower() in secret_keys else redact(v, secret_keys)) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact(v) for v in value]
+        return [redact(v, secret_keys) for v in value]
     return value
 
 
 class RequestLog:
     """Append-only list of redacted requests plus per-key counters (site or client)."""
 
-    def __init__(self):
+    def __init__(self, secret_keys=SECRET_KEYS):
         self._lock = threading.Lock()
+        self._secret_keys = secret_keys
         self.clear()
 
     def clear(self):
@@ -49,7 +50,7 @@ class RequestLog:
 
     def add(self, entry: dict) -> None:
         with self._lock:
-            self.entries.append(redact(entry))
+            self.entries.append(redact(entry, self._secret_keys))
 
     def count(self, key: str, name: str, n: int = 1) -> None:
         with self._lock:

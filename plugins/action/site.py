@@ -40,13 +40,14 @@ class ActionModule(ControllerAction):
         "report": {"type": "path"},
         "state_dir": {"type": "path"},
         "lock_wait": {"type": "int", "default": 60},
+        "lease_seconds": {"type": "int", "default": 600},
         "phase": {"type": "str", "choices": list(PHASES), "default": "apply"},
         "force": {"type": "bool", "default": False},
         "validation": {"type": "str", "default": "toolkit_validation"},
     }
     # The role's documented variables (meta/argument_specs.yml) and rotate.yml's rotate_force.
     VARIABLES = {"flow": "toolkit_flow", "report": "toolkit_report_path", "state_dir": "toolkit_state_dir",
-                 "lock_wait": "toolkit_lock_wait", "force": "rotate_force"}
+                 "lock_wait": "toolkit_lock_wait", "lease_seconds": "toolkit_lease_seconds", "force": "rotate_force"}
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -75,7 +76,8 @@ class ActionModule(ControllerAction):
             return self._finish(result, args, host, site_entry, [], [], Secrets())
         flow = SiteFlow(site, args["flow"], check_mode=bool(self._task.check_mode),
                         state_dir=args["state_dir"] or default_state_dir(), lock_wait=args["lock_wait"],
-                        controller_pid=os.getppid(), phase=args["phase"], force=args["force"])
+                        controller_pid=os.getppid(), phase=args["phase"], force=args["force"],
+                        lease_seconds=args["lease_seconds"])
         caught = []
         previous = {signum: signal.signal(signum, _raiser(caught)) for signum in SIGNALS}
         status = None

@@ -87,8 +87,18 @@ options:
       - Seconds to wait for another run on this machine changing the same site's password;
         the run then stops without changing anything.
       - Not given, the variable C(toolkit_lock_wait).
+      - With a shared password store, also how long to wait for another machine's lease on the site.
     type: int
     default: 60
+  lease_seconds:
+    description:
+      - With a shared password store (one every controller reads, such as
+        C(ocerra.acumatica.hashi_vault)), how long the lease a change takes on the site lasts
+        unless renewed; the run renews it at every writing step. A run that was killed lets it
+        expire after that long, then a run on any machine finishes its change.
+      - Not given, the variable C(toolkit_lease_seconds).
+    type: int
+    default: 600
   phase:
     description:
       - With O(flow=rotate). V(prepare) gives a site that is due (or any, with O(force)) a new

@@ -43,7 +43,7 @@ class Rotation:
                                  "api_user_password, which sets one password in the ERP and every entity.") from None
             password = stored.pending or stored.current or user.get("password")
             if not password:
-                raise StoreError(f"The site's password store ({self.store.path}) holds no password yet and "
+                raise StoreError(f"The site's password store ({self.store.where}) holds no password yet and "
                                  "api_user_password is not given, so no run can check the API user's password or "
                                  "connect an entity; nothing was sent. Give api_user_password (the API user's "
                                  "current password, vaulted) and run again.")
@@ -109,19 +109,19 @@ class Rotation:
             if now is not None and password in (now.current, now.pending):
                 return
             if now is not None and now.version:
-                raise StoreError(f"The site's password store ({self.store.path}) no longer holds the password this run "
+                raise StoreError(f"The site's password store ({self.store.where}) no longer holds the password this run "
                                  f"is applying, {moment}: another run replaced it (version {now.version}). This run "
                                  "stops; find out which password is meant, then run again.")
             try:
                 self.stored = self.store.write(Passwords(stored.current, stored.pending, stored.previous),
                                                0 if now is not None else stored.version, over_damaged=now is None)
             except ToolkitError as exc:
-                raise PasswordNowhere(f"The site's password store ({self.store.path}) was {'gone' if now else 'unreadable'} "
+                raise PasswordNowhere(f"The site's password store ({self.store.where}) was {'gone' if now else 'unreadable'} "
                                       f"{moment} and could not be written back ({exc.message}). The API user's password "
                                       "is held only by the ERP and the entities now: restore the store from its copy, "
                                       "or run playbooks/restore_connection.yml with a new api_user_password, which sets "
                                       "one password in the ERP and every entity.") from None
-            flow.record.store_written_back = f"The site's password store ({self.store.path}) was " \
+            flow.record.store_written_back = f"The site's password store ({self.store.where}) was " \
                 f"{'gone' if now else 'unreadable'} {moment}; this run wrote back the passwords it holds (encrypted, " \
                 "as before)."
 

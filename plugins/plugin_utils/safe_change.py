@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import LockBusy
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.lease import LeaseBusy
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import (
     CONFIRM, CONTROLLER_GONE, ENTITIES_OFF, ENTITIES_ON, ERP_PASSWORD, LOCK, PASSWORD_REJECTED, PROVISION, ROLLBACK,
     VERIFY, ConcurrentChange, StepFailed, when)
@@ -103,6 +104,8 @@ class SafeChange:
                 f"Another run on this machine (pid {busy.holder.get('pid', '?')}, since "
                 f"{busy.holder.get('locked', '?')}) is changing this site's password; this run waited "
                 f"{busy.waited:.0f}s and stopped without changing anything. Run again when it has finished.") from None
+        if flow.lease:
+            self._take_lease()
         if waited or flow.other_run_changing:
             raise ConcurrentChange(
                 "Another run on this machine was changing this site's password while this run read it: this run "
@@ -111,6 +114,19 @@ class SafeChange:
         user = self._unchanged_since(first_read, "before anything is switched off")
         if flow.mode == PROVISION:
             self._no_change_in_flight(user, runs)
+
+    def _take_lease(self):
+        """The shared store's lease: one change at a time across machines."""
+        flow = self.flow
+        try:
+            flow.lease.take(None, wait=flow.lock_wait)
+        except LeaseBusy as busy:
+            raise ConcurrentChange(
+                f"Another run (on {busy.holder.get('controller', '?')}, pid {busy.holder.get('pid', '?')}, since "
+                f"{busy.holder.get('started', '?')}) holds this site's lease in {flow.site.store.where} until "
+                f"{busy.expires or '?'}: it is changing this site's password. This run waited {busy.waited:.0f}s "
+                "and stopped without changing anything. Run again when it has finished (a run that was killed "
+                "lets its lease expire at that time).") from None
 
     def _unchanged_since(self, first_read, when_stopped):
         user = self.flow.user.read()

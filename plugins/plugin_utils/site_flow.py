@@ -22,9 +22,10 @@ from ansible_collections.ocerra.acumatica.plugins.plugin_utils import discovery
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.flow_entities import FlowEntities
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.flow_user import FlowUser
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import Journal, SiteLock, site_folder
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.lease import Lease
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import (
     APPLY, CONTROLLER_GONE, ERP, FIND_ENTITIES, FLOWS, LOCKOUT_GUARD, PHASES, PROVISION, PUBLISH, PUBLISH_ENDPOINT,
-    READ_ENTITIES, READ_USER, REPORT, RESTORE, ROTATE, ControllerGone, Interrupted, Record, Step, StepFailed, when)
+    READ_ENTITIES, READ_USER, REPORT, RESTORE, ROTATE, STORE, ControllerGone, Interrupted, Record, Step, StepFailed, when)
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.rotation import Rotation
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.safe_change import SafeChange
 
@@ -88,7 +89,7 @@ RUNS = {PROVISION: provision, RESTORE: restore, REPORT: report, PUBLISH: publish
 
 class SiteFlow:
     def __init__(self, site, mode, *, check_mode=False, state_dir=None, lock_wait=60, controller_pid=None,
-                 timeout=30, retry_timeout=60, phase=APPLY, force=False):
+                 timeout=30, retry_timeout=60, phase=APPLY, force=False, lease_seconds=600):
         if mode not in FLOWS or phase not in PHASES:
             raise ValueError(f"unknown flow {mode!r} or phase {phase!r}")
         self.site, self.mode, self.check = site, mode, check_mode
@@ -96,7 +97,7 @@ class SiteFlow:
         self.record = Record(mode, check_mode, site, phase)
         self.secrets = Secrets(*site.secrets())
         self.lock_wait, self.controller_pid = lock_wait, controller_pid
-        self.journal = self.lock = None
+        self.journal = self.lock = self.lease = None
         self.other_run_changing = False
         if state_dir and not check_mode and mode != REPORT:
             folder = site_folder(state_dir, site.url, site.tenant, site.login)
@@ -109,6 +110,10 @@ class SiteFlow:
             if not self.other_run_changing:
                 self.record.previous = self.journal.unfinished_change
                 self.record.unfinished_runs = self.journal.unfinished_runs
+            if site.store is not None and site.store.shared:
+                run = self.journal.run
+                self.lease = Lease(site.store, {k: run[k] for k in ("run", "controller", "pid", "started")},
+                                   lease_seconds)
         # publish_endpoint.yml only checks a site where publishing is not allowed.
         erp_check = check_mode or (mode == PUBLISH and not site.publish_allowed)
         self.erp = AcumaticaClient(
@@ -145,11 +150,32 @@ class SiteFlow:
         try:
             if self.mode != PUBLISH and self.site.store is not None:
                 self.rotation.read_store()
+                self._read_lease()
             RUNS[self.mode](self)
         except StepFailed:
             pass
         self.record.erp.server_time = self.erp.seam.server_time
         return self.record
+
+    def _read_lease(self):
+        """What a run on another machine left in the shared store's lease: its unfinished change
+        (finished by this run like one of this machine's), and, when it stopped renewing the lease
+        without releasing it, that run (its ERP session may still be open)."""
+        if self.lease is None:
+            return
+        with self.step(STORE):
+            change, gone = self.lease.left()
+        if change and not self.record.previous:
+            self.record.previous = change
+        if gone:
+            self.record.unfinished_runs = self.record.unfinished_runs + [gone]
+
+    def journal_change(self):
+        """This run's change as the journal has it, for the lease (with the journal's salt, which
+        its fingerprint needs), or None."""
+        change = self.journal and self.journal.data.get("change")
+        return {**change, "salt": self.journal.data["salt"], "controller": self.journal.run["controller"]} \
+            if change else None
 
     def close(self, status=None):
         """Sign out and close both clients (a failure only warns), release the lock, and
@@ -165,6 +191,11 @@ class SiteFlow:
                 self.journal.change_finished("finished")
             interrupted = self.record.interrupted is not None
             self.journal.run_finished("interrupted" if interrupted else status or "stopped")
+        if self.lease:
+            try:
+                self.lease.release(self.journal_change())
+            except ToolkitError as exc:
+                self.warn(f"The site's lease was not released ({exc.message}); it expires by itself.")
 
     # ---- reading the site ---------------------------------------------------------------------
 
@@ -209,6 +240,8 @@ class SiteFlow:
         try:
             if writes:
                 self.alive()
+                if self.lease:      # still this run's, and it keeps where the change is
+                    self.lease.renew(self.journal_change())
                 self.erp.settle()   # a probe's sign-out ends before anything signs in as the API user
             yield step
         except ToolkitError as exc:

@@ -149,7 +149,7 @@ def _unlisted_note(record):
 
 
 def _history(record):
-    """What the journal says an earlier run of this machine left unfinished."""
+    """What the journal (or the shared store's lease) says an earlier run left unfinished."""
     change = record.previous
     if not change:
         return ""
@@ -158,8 +158,9 @@ def _history(record):
     where = "at step '%s' (%s at %s)" % (last["step"], last["event"], last.get("at")) if last else "before its first step"
     erp = ("the ERP may already hold its new password" if any(s["step"] == ERP_PASSWORD for s in steps)
            else "it had not reset the ERP password")
-    return ("An earlier run on this machine left a password change unfinished (started %s, stopped %s; %s). "
-            % (change.get("started"), where, erp))
+    machine = "on %s" % change["controller"] if change.get("controller") else "on this machine"
+    return ("An earlier run %s left a password change unfinished (started %s, stopped %s; %s). "
+            % (machine, change.get("started"), where, erp))
 
 
 def _free_at(record):
@@ -362,7 +363,7 @@ def _rotation(record):
     the pending password became the current one."""
     failed = record.failed_step
     store = record.site.store
-    where = store.path if store is not None else "the site's password store"
+    where = store.where if store is not None else "the site's password store"
     if failed is not None and failed.name in (STORE, READ_USER, STAGE):
         if failed.name == STORE:
             return entry("failed", "%s." % _why(failed), _erp_view(record, failed), _entity_views(record))

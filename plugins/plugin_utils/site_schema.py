@@ -239,9 +239,9 @@ def _site_rules(v):
         if "api_user_password_vault_id" not in v:
             found.append((["api_user_password_vault_id"], "is required with api_user_password_store: vault_file: "
                                                           "the vault id the site's password store is encrypted with"))
-    elif "api_user_password" not in v:
+    elif v.get("api_user_password_store", "inventory") == "inventory" and "api_user_password" not in v:
         found.append((["api_user_password"], "is required: Password of the API user (or keep it in the site's "
-                                             "password store: api_user_password_store: vault_file)"))
+                                             "password store: api_user_password_store: vault_file, or a shared one)"))
     login, admin = v.get("api_user_login", DEFAULT_LOGIN), v.get("erp_admin_user")
     if isinstance(login, str) and isinstance(admin, str) and login.casefold() == admin.casefold():
         found.append((["api_user_login"], "must differ from erp_admin_user: the toolkit signs in as "

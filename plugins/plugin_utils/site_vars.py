@@ -15,7 +15,7 @@ from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import Too
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_schema import Source, load_schema, secret_errors
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_values import (
     VAULT, is_template, to_plain, unchecked_paths, with_env_fallbacks)
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import VaultFileStore
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import open_store
 
 # site variable -> (engine input, its key)
 MAPPING = {
@@ -30,6 +30,7 @@ MAPPING = {
     "api_user_update_password": ("user", "update_password"),
     "api_user_lockout_threshold": ("user", "lockout_threshold"),
     "api_user_password_store": ("site", "store"), "api_user_password_vault_id": ("site", "vault_id"),
+    "api_user_password_store_options": ("site", "store_options"),
     "api_user_password_max_age_days": ("site", "max_age_days"),
     "ocerra_url": ("ocerra", "url"), "ocerra_username": ("ocerra", "username"),
     "ocerra_password": ("ocerra", "password"), "ocerra_validate_certs": ("ocerra", "validate_certs"),
@@ -70,8 +71,8 @@ class Site:
         self.unlisted = inputs["site"].get("unlisted", "include")
         self.max_age_days = inputs["site"].get("max_age_days")
         # The site's password store, when the password is kept there (store.py).
-        self.store = (VaultFileStore(inventory_dir or ".", host, inputs["site"].get("vault_id"))
-                      if inputs["site"].get("store") == "vault_file" else None)
+        self.store = open_store(inputs["site"].get("store"), host, inputs["site"].get("store_options"),
+                                inventory_dir, inputs["site"].get("vault_id"))
         self.login = self.user["login"]
         self.publish_allowed = bool(self.user.get("publish_endpoint"))
 

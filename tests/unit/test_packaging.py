@@ -14,7 +14,8 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
 # import name -> the distribution that provides it
-PROVIDERS = {"requests": "requests", "urllib3": "requests", "jsonschema": "jsonschema", "yaml": "pyyaml"}
+PROVIDERS = {"requests": "requests", "urllib3": "requests", "jsonschema": "jsonschema", "yaml": "pyyaml",
+             "hvac": "hvac", "boto3": "boto3", "botocore": "boto3"}
 BUILT_IN = {"ansible", "ansible_collections", "jinja2", "cryptography"}    # both come with ansible-core
 
 
@@ -25,7 +26,7 @@ def requirements(path):
 
 def test_runtime_requirements_are_pinned_in_step_in_the_repository():
     runtime, pinned = requirements(ROOT / "meta" / "requirements.txt"), requirements(ROOT / "requirements.txt")
-    assert set(runtime) == {"requests", "jsonschema", "pyyaml"}
+    assert set(runtime) == {"requests", "jsonschema", "pyyaml", "hvac", "boto3"}
     for name, wanted in runtime.items():
         pin = next(iter(pinned[name].specifier))
         assert pin.operator == "==" and wanted.specifier.contains(pin.version), (name, pin, wanted)

@@ -5,6 +5,7 @@ inventories through tools/validate.py (in-process for the error matrix, as a sub
 the command's exit codes and output).
 """
 import os
+import re
 import subprocess
 import sys
 import time
@@ -91,7 +92,7 @@ def test_schema_names_and_defaults_are_the_contract():
         "api_user_login", "api_user_password", "api_user_email", "api_user_first_name",
         "api_user_last_name", "api_user_roles", "api_user_roles_mode", "api_user_licence_type",
         "api_user_update_password", "api_user_lockout_threshold", "api_user_password_store",
-        "api_user_password_vault_id", "api_user_password_max_age_days",
+        "api_user_password_vault_id", "api_user_password_store_options", "api_user_password_max_age_days",
         "ocerra_url", "ocerra_username", "ocerra_password", "ocerra_validate_certs",
         "ocerra_ca_path", "ocerra_unlisted_entities", "ocerra_entities"}
     assert props["api_user_login"]["default"] == "OcerraAPI"
@@ -102,7 +103,11 @@ def test_schema_names_and_defaults_are_the_contract():
     assert props["api_user_lockout_threshold"]["default"] == 3
     assert props["ocerra_unlisted_entities"]["enum"] == ["include", "fail"]
     assert props["ocerra_unlisted_entities"]["default"] == "include"
-    assert props["api_user_password_store"]["enum"] == ["inventory", "vault_file"]
+    store = re.compile(props["api_user_password_store"]["pattern"])
+    assert [bool(store.search(name)) for name in ("inventory", "vault_file", "ocerra.acumatica.hashi_vault",
+                                                  "partner.stores.keeper", "hashi_vault", "a.b", "vault_file\n")] \
+        == [True, True, True, True, False, False, False]
+    assert props["api_user_password_store_options"]["default"] == {}
 
 
 def test_the_password_comes_from_the_inventory_or_the_sites_store():
@@ -765,3 +770,14 @@ def test_invisible_marks_are_refused_in_texts_by_the_schema_and_by_the_modules(c
         assert [e.pointer for e in errors] == ["/" + name], (name, errors)
         assert "\\u%04x" % ord(char) in errors[0].message
     assert _CONTROL.search("Main" + char + "x")
+
+
+def test_a_stores_options_never_hold_a_credential():
+    site = good(api_user_password_store="ocerra.acumatica.hashi_vault", api_user_password_store_options={
+        "url": "http://127.0.0.1:8200", "token": "hvs.not-here"})
+    del site["api_user_password"]
+    found = errors_of(site)
+    assert [e.pointer for e in found] == ["/api_user_password_store_options"]
+    assert "hvs.not-here" not in found[0].message
+    del site["api_user_password_store_options"]["token"]
+    assert errors_of(site) == []

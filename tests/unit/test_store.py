@@ -1,4 +1,4 @@
-"""The password store (plugin_utils/store.py): the embedded Ansible Vault file per site,
+"""The embedded password store (password_stores/vault_file.py): the Ansible Vault file per site,
 compare-and-set, never plain text, pending kept until promoted."""
 import re
 import stat
@@ -7,8 +7,8 @@ import threading
 import pytest
 from ansible.parsing.vault import VaultLib, VaultSecret
 
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import (
-    Conflict, Passwords, StoreError, VaultFileStore)
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.password_stores.vault_file import PasswordStore
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import Conflict, Passwords, StoreError
 
 SECRETS = [("partner", VaultSecret(b"a-vault-password-for-the-test"))]
 CURRENT, NEW = "Current-Pw#4tQ8vLx2bN", "Pending-Pw#9kWz2Nb7vR"
@@ -16,7 +16,7 @@ CURRENT, NEW = "Current-Pw#4tQ8vLx2bN", "Pending-Pw#9kWz2Nb7vR"
 
 @pytest.fixture
 def store(tmp_path):
-    return VaultFileStore(tmp_path, "acme", "partner", secrets=SECRETS)
+    return PasswordStore("acme", {}, tmp_path, "partner", secrets=SECRETS)
 
 
 def test_an_empty_store_reads_as_nothing(store):
@@ -99,9 +99,9 @@ def test_a_store_that_cannot_be_read_says_why_and_never_reads_as_empty(store, tm
     store.write(Passwords(CURRENT), 0)
     reader = store
     if how == "other_password":
-        reader = VaultFileStore(tmp_path, "acme", "partner", secrets=OTHER)
+        reader = PasswordStore("acme", {}, tmp_path, "partner", secrets=OTHER)
     elif how == "missing_vault_id":
-        reader = VaultFileStore(tmp_path, "acme", "partner", secrets=[])
+        reader = PasswordStore("acme", {}, tmp_path, "partner", secrets=[])
     else:
         damaged(store, how)
     with pytest.raises(StoreError, match=re.escape(why)) as refused:
