@@ -192,7 +192,7 @@ def run_world(n, entities, workdir, args, playbook, with_uri=True, work_floor=Tr
     """The runs of one world of n sites: {key: measurement} and whether all succeeded. `fleet`:
     only the first run, then one no-change run with the services' latency (args.latency)."""
     log(f"N = {n} sites x {entities} entities (work folder {workdir})")
-    world = World(n, entities, workdir)
+    world = World(n, entities, workdir, getattr(args, "store", "inventory"))
     log(f"  generated the seed and inventory and started the sandbox in {world.setup_s} s "
         f"({world.sandbox.acumatica_url}, {world.sandbox.ocerra_url})")
     runs = {}
@@ -202,10 +202,16 @@ def run_world(n, entities, workdir, args, playbook, with_uri=True, work_floor=Tr
             report = workdir / f"{name}.report.json"
             extra = ["-e", f"toolkit_report_path={report}", "-e", f"toolkit_state_dir={workdir / 'state'}"] \
                 if toolkit else []
-            extra += list(more)
+            extra += list(more) + (world.store_args or [] if toolkit else [])
+            before = world.store_requests()
             result = measure(name, label, book, world.inventory, workdir, world.sandbox,
                              world.sites, forks or args.forks, args.timeout, extra, args.wait_idle)
             result["key"] = key
+            if world.vault:
+                after = world.store_requests()
+                result["store_requests_per_site"] = max(
+                    (r - before.get(site, (0, 0))[0] for site, (r, _w) in after.items()), default=0)
+                result["store_writes"] = sum(w - before.get(site, (0, 0))[1] for site, (_r, w) in after.items())
             if toolkit:
                 result["outcomes"] = _outcomes(report)
             if attempt is None:

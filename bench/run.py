@@ -35,6 +35,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "collections")]
 
 from bench.measure import REALISTIC_LATENCY, memory_series, run_world  # noqa: E402
 from bench.tables import forks_table, memory_table, table, targets  # noqa: E402
+from bench.world import STORES  # noqa: E402
 
 FLEET = 1000                    # sites of the fleet run with latency (--fleet)
 
@@ -94,6 +95,10 @@ def parse(argv):
     parser.add_argument("--rotate", action="store_true",
                         help="instead of (b)-(d): after (a), rotate every site's password now (rotate.yml) and "
                              "measure it")
+    parser.add_argument("--store", choices=STORES, default="inventory",
+                        help="where every site's password is kept: inventory (default), vault_file, or "
+                             "hashi_vault (the fake Vault KV v2 of sandbox/vault.py, in this process, each site's "
+                             "current password stored before (a)); prints the store's requests per site of (b)")
     parser.add_argument("--json", metavar="OUT.json", help="also write every measurement as JSON")
     parser.add_argument("--workdir", help="keep the generated files, logs and measurements here "
                                           "(default: a temporary folder, removed at the end)")
@@ -116,7 +121,7 @@ def main(argv=None) -> int:
     root_dir.mkdir(parents=True, exist_ok=True)
     forks = args.forks or _configured_forks()
     print(f"Forks: {forks}{'' if args.forks else ' (ansible.cfg)'}; CPUs: {os.cpu_count()}")
-    report = {"forks": forks, "entities": args.entities, "playbook": str(playbook)}
+    report = {"forks": forks, "entities": args.entities, "playbook": str(playbook), "store": args.store}
     try:
         if args.memory_series:
             rows, ok = memory_series(args.memory_series, args, playbook, root_dir)

@@ -54,6 +54,10 @@ def targets(runs: dict, entities: int) -> list[dict]:
                     "met": b.get("listings") == 1})
         writes = max([b["writes"]] + [a.get("writes") or 0 for a in b.get("attempts", [])])
         out.append({"target": "(b) write requests = 0", "value": writes, "met": writes == 0})
+    if b and "store_requests_per_site" in b:
+        out.append({"target": "(b) shared store: at most 1 read per site, 0 writes",
+                    "value": f"{b['store_requests_per_site']}/{b['store_writes']}",
+                    "met": b["store_requests_per_site"] <= 1 and b["store_writes"] == 0})
     return out
 
 
@@ -116,6 +120,9 @@ def table(runs: dict, n: int, entities: int, forks: int = 0, latency=None) -> st
                      f"Ocerra {b['ocerra_requests_per_site_max']}); the listing of Ocerra's entities "
                      f"{b.get('listings', 0)}x per run, {b.get('listing_requests', 0)} requests; "
                      f"{b['requests_total']} logged in all; API sessions left open: {b['sessions_open']}")
+        if "store_requests_per_site" in b:
+            lines.append(f"(b) shared password store: max {b['store_requests_per_site']} request(s) per site, "
+                         f"{b['store_writes']} write(s) in all")
     for key in ("a", "r", "b"):
         if key in runs and runs[key].get("outcomes") is not None:
             shown = ", ".join(f"{v} {k}" for k, v in sorted(runs[key]["outcomes"].items(), key=str)) or "no report"

@@ -4,6 +4,8 @@ bench/gen.py writes, in a work folder, a sandbox seed and an inventory of N site
 fake Acumatica instance with E Ocerra entities; the sandbox (`python -m sandbox`) runs as a
 subprocess on free loopback ports, with its control API for counters, logs and latency; the
 floor is a generated playbook of as many `set_fact` tasks per host as the no-change run ran.
+With a shared password store (`store="hashi_vault"`) the fake Vault runs in this process, each
+site's current password stored in it, and every toolkit run is pointed at it.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from bench import gen
 from bench.paths import ROOT
+from sandbox import vault as sandbox_vault
 
 OCERRA_PASSWORD_LENGTH = 24
 SANDBOX_START_TIMEOUT = 300      # seconds to wait for the sandbox's "listening" line
@@ -151,9 +154,13 @@ def write_floor(path: Path, per_host: int, run_once: int) -> Path:
     return path
 
 
+STORES = ("inventory", "vault_file", "hashi_vault")
+
+
 class World:
-    def __init__(self, n: int, entities: int, workdir: Path):
-        self.workdir = workdir
+    def __init__(self, n: int, entities: int, workdir: Path, store: str = "inventory"):
+        self.workdir, self.store = workdir, store
+        self.vault = self.store_args = None
         workdir.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         self.sites = gen.make_sites(n, entities)
@@ -164,10 +171,40 @@ class World:
             self.inventory = gen.write_inventory(workdir / "inventory", self.sites,
                                                  self.sandbox.acumatica_url, self.sandbox.ocerra_url,
                                                  ocerra_password)
+            self._open_store()
         except BaseException:
-            self.sandbox.stop()
+            self.close()
             raise
         self.setup_s = round(time.perf_counter() - started, 1)
 
+    def _open_store(self):
+        """The extra variables that keep every site's password in the chosen store."""
+        if self.store == "vault_file":
+            self.store_args = ["-e", "api_user_password_store=vault_file", "-e", f"api_user_password_vault_id={gen.VAULT_ID}"]
+        elif self.store == "hashi_vault":
+            self.vault = sandbox_vault.start()
+            _server, model, url = self.vault
+            for site in self.sites:
+                model.write(model.mounts["secret"], f"ocerra-acumatica/{site['host']}",
+                            {"data": {"current": site["api_password"], "pending": None, "previous": None}})
+            os.environ["VAULT_TOKEN"] = sandbox_vault.DEFAULT_TOKEN      # what the runs inherit
+            self.store_args = ["-e", json.dumps({"api_user_password_store": "ocerra.acumatica.hashi_vault",
+                                                 "api_user_password_store_options": {"url": url}})]
+
+    def store_requests(self) -> dict:
+        """{site: (requests, writes)} the shared password store has answered so far, its
+        passwords and its lease together; {} for a store that is not shared."""
+        if not self.vault:
+            return {}
+        found = {}
+        for key, counts in self.vault[1].counters().items():
+            site = key.rsplit("/", 1)[-1].removesuffix(".lease")
+            requests, writes = found.get(site, (0, 0))
+            found[site] = (requests + counts.get("requests", 0), writes + counts.get("writes", 0))
+        return found
+
     def close(self):
         self.sandbox.stop()
+        if self.vault:
+            self.vault[0].shutdown()
+            self.vault[0].server_close()

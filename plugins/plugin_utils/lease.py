@@ -49,31 +49,30 @@ class Lease:
     def __init__(self, store, holder, seconds):
         self.store, self.holder, self.seconds = store, holder, seconds
         self.version = None             # set while this run holds the lease
+        self.change = None              # the unfinished change the lease keeps
+        self.left = None, None          # what another run left in it (see take)
 
-    def left(self):
-        """What the lease says another run left: (its unfinished change or None, that run's
-        holder entry when it is gone: expired without release). One read of the store."""
-        document, _version = self.store.read_lease()
-        document = document or {}
-        change = document.get("change")
-        if change and (change.get("finished") or change.get("run") == self.holder["run"]):
-            change = None
-        live = _live(document, _now())
-        return change, (document.get("holder") if document.get("holder") and not live else None)
+    def peek(self):
+        """Read what another run left in the lease (`left`) without taking it."""
+        self.left = self._left(self.store.read_lease()[0])
 
     def take(self, change, wait=0, sleep=time.sleep):
         """Hold the lease, waiting up to `wait` seconds for a live one of another run
-        (LeaseBusy after). `change`: the change to keep in it (None keeps the one there)."""
+        (LeaseBusy after). `change`: the change to keep in it (None keeps the one there). The
+        holder this run waited for, or None; `left` says what another run left in the lease."""
         deadline = time.monotonic() + wait
+        waited_for = None
         for _attempt in range(int(wait / 2) + 5):     # bounded: a read and a write per attempt
             document, version = self.store.read_lease()
             if not _live(document, _now()) or document["holder"].get("run") == self.holder["run"]:
-                kept = change if change is not None else (document or {}).get("change")
+                self.change = change if change is not None else (document or {}).get("change")
+                self.left = self._left(document)
                 try:
-                    self.version = self.store.write_lease(self._document(kept), version)
-                    return
+                    self.version = self.store.write_lease(self._document(), version)
+                    return waited_for
                 except Conflict:
                     continue                # another run took it first: read it again
+            waited_for = document["holder"]
             if time.monotonic() >= deadline:
                 break
             sleep(min(2.0, max(deadline - time.monotonic(), 0.1)))
@@ -81,10 +80,12 @@ class Lease:
         raise LeaseBusy(holder, (document or {}).get("expires"), wait)
 
     def renew(self, change):
+        """Extend the lease; `change` (None: the one it keeps) is the change in flight."""
         if self.version is None:
             return
+        self.change = change if change is not None else self.change
         try:
-            self.version = self.store.write_lease(self._document(change), self.version)
+            self.version = self.store.write_lease(self._document(), self.version)
         except Conflict:
             self.version = None
             raise LeaseLost(f"This run lost the site's lease in {self.store.where} (it expired and another run "
@@ -92,14 +93,26 @@ class Lease:
                             "at once. Run again once the other has finished.") from None
 
     def release(self, change):
-        """Let go; an unfinished `change` stays in the lease for the next run on any machine."""
+        """Let go; the change in flight (`change`, else the one the lease kept) stays in it for the
+        next run on any machine (which ignores it once finished)."""
         if self.version is None:
             return
         try:
             self.store.write_lease({"holder": None, "expires": None, "released": _text(_now()),
-                                    "change": change}, self.version)
+                                    "change": change if change is not None else self.change}, self.version)
         finally:
             self.version = None
 
-    def _document(self, change):
-        return {"holder": self.holder, "expires": _text(_now() + timedelta(seconds=self.seconds)), "change": change}
+    def _left(self, document):
+        """(the unfinished change another run left, that run's holder entry when it is gone:
+        expired without release)."""
+        document = document or {}
+        change = document.get("change")
+        if change and (change.get("finished") or change.get("run") == self.holder["run"]):
+            change = None
+        gone = document.get("holder") if document.get("holder") and not _live(document, _now()) else None
+        return change, gone
+
+    def _document(self):
+        return {"holder": self.holder, "expires": _text(_now() + timedelta(seconds=self.seconds)),
+                "change": self.change}

@@ -58,8 +58,9 @@ class Rotation:
     def require_store(self):
         if self.store is None:
             with self.flow.step(STORE):
-                raise ToolkitError("Rotating a site's password needs its password store: set "
-                                   "api_user_password_store: vault_file and api_user_password_vault_id.")
+                raise ToolkitError("Rotating a site's password needs its password store: set api_user_password_store "
+                                   "(vault_file with api_user_password_vault_id, or a shared store such as "
+                                   "ocerra.acumatica.hashi_vault; README, Choosing a store).")
 
     def prepare(self):
         """A new password, stored as pending, for a site that is due (or any, forced); nothing

@@ -116,17 +116,26 @@ class SafeChange:
             self._no_change_in_flight(user, runs)
 
     def _take_lease(self):
-        """The shared store's lease: one change at a time across machines."""
+        """The shared store's lease: one change at a time across machines, and what a run on
+        another machine left unfinished in it (finished by this run like one of this machine's;
+        one that stopped renewing it without release may have left its ERP session open). A run
+        that waited for another's lease stops like one that waited for this machine's lock: the
+        site it read is no longer the site."""
         flow = self.flow
         try:
-            flow.lease.take(None, wait=flow.lock_wait)
+            other = flow.lease.take(None, wait=flow.lock_wait)
         except LeaseBusy as busy:
             raise ConcurrentChange(
-                f"Another run (on {busy.holder.get('controller', '?')}, pid {busy.holder.get('pid', '?')}, since "
-                f"{busy.holder.get('started', '?')}) holds this site's lease in {flow.site.store.where} until "
+                f"Another run ({_holder(busy.holder)}) holds this site's lease in {flow.site.store.where} until "
                 f"{busy.expires or '?'}: it is changing this site's password. This run waited {busy.waited:.0f}s "
                 "and stopped without changing anything. Run again when it has finished (a run that was killed "
                 "lets its lease expire at that time).") from None
+        flow.note_left(flow.lease.left)
+        if other:
+            raise ConcurrentChange(
+                f"Another run ({_holder(other)}) held this site's lease in {flow.site.store.where} and was changing "
+                "its password while this run read it: this run stopped without changing anything, so two runs do "
+                "not both change it. Run again if a change is still due.")
 
     def _unchanged_since(self, first_read, when_stopped):
         user = self.flow.user.read()
@@ -202,3 +211,7 @@ class SafeChange:
                                       if r.error and not (r.connection and r.connection.get("enabled"))]
         if flow.journal:
             flow.journal.change_finished("rolled back")
+
+
+def _holder(holder):
+    return f"on {holder.get('controller', '?')}, pid {holder.get('pid', '?')}, since {holder.get('started', '?')}"

@@ -150,24 +150,24 @@ class SiteFlow:
         try:
             if self.mode != PUBLISH and self.site.store is not None:
                 self.rotation.read_store()
-                self._read_lease()
+                if self.lease and self.rotation.stored.pending:    # a change in flight: whose?
+                    with self.step(STORE):
+                        self.lease.peek()
+                    self.note_left(self.lease.left)
             RUNS[self.mode](self)
         except StepFailed:
             pass
         self.record.erp.server_time = self.erp.seam.server_time
         return self.record
 
-    def _read_lease(self):
+    def note_left(self, left):
         """What a run on another machine left in the shared store's lease: its unfinished change
         (finished by this run like one of this machine's), and, when it stopped renewing the lease
         without releasing it, that run (its ERP session may still be open)."""
-        if self.lease is None:
-            return
-        with self.step(STORE):
-            change, gone = self.lease.left()
+        change, gone = left
         if change and not self.record.previous:
             self.record.previous = change
-        if gone:
+        if gone and gone not in self.record.unfinished_runs:
             self.record.unfinished_runs = self.record.unfinished_runs + [gone]
 
     def journal_change(self):

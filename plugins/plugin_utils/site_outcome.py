@@ -175,7 +175,7 @@ def _free_at(record):
 
 def _abandoned_sessions(record):
     """Who holds the ERP sessions an API Login Limit refused this run for, as far as this
-    machine knows, and from when the next run can sign in."""
+    machine's journal and the shared store's lease know, and from when the next run can sign in."""
     if record.live_runs:
         return (" Another run on this machine (pid %s, started %s) is working on this site now and may hold "
                 "them; run again when it has finished." % (record.live_runs[-1].get("pid"),
@@ -184,9 +184,10 @@ def _abandoned_sessions(record):
     if free is None:
         return ""
     last = record.unfinished_runs[-1]
-    return (" A run of this machine that started at %s (pid %s) never finished (killed?): an ERP session it "
+    who = last.get("controller", "this machine")
+    return (" A run on %s that started at %s (pid %s) never finished (killed?): an ERP session it "
             "opened stays open until the ERP frees it, about 10 minutes after its last request: run again after "
-            "%s." % (last.get("started"), last.get("pid"), free.strftime("%H:%M UTC")))
+            "%s." % (who, last.get("started"), last.get("pid"), free.strftime("%H:%M UTC")))
 
 
 def _state(record):

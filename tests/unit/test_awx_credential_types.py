@@ -10,18 +10,23 @@ import yaml
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import ENV_FALLBACKS
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils import site_values as values
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.password_stores import hashi_vault
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPES = sorted((ROOT / "docs" / "awx").glob("*.credential-type.yml"))
 SECRET_LOOKING = re.compile(r"pass|secret|token|key", re.I)
+# What the toolkit reads from the environment: the site variables' fallbacks and the Vault store's.
+READ = set(ENV_FALLBACKS.values()) | {hashi_vault.ADDRESS_VARIABLES[0], hashi_vault.TOKEN_VARIABLES[0]}
 
 
 def load(path):
     return yaml.safe_load(path.read_text())
 
 
-def test_both_credential_types_are_there():
-    assert [p.name for p in TYPES] == ["acumatica-admin.credential-type.yml", "ocerra-service-user.credential-type.yml"]
+def test_every_credential_type_is_there():
+    assert [p.name for p in TYPES] == ["acumatica-admin.credential-type.yml", "hashicorp-vault-store.credential-type.yml",
+                                       "ocerra-service-user.credential-type.yml"]
 
 
 @pytest.mark.parametrize("path", TYPES, ids=lambda p: p.name)
@@ -42,7 +47,7 @@ def test_injectors_use_only_the_inputs_and_only_the_toolkit_s_variables(path):
     ids = {f["id"] for f in kind["inputs"]["fields"]}
     env = kind["injectors"]["env"]
     assert set(kind["injectors"]) == {"env"}        # no extra_vars: they would override the inventory
-    assert set(env) <= set(ENV_FALLBACKS.values())
+    assert set(env) <= READ
     for template in env.values():
         assert set(re.findall(r"\{\{\s*(\w+)\s*\}\}", template)) <= ids and "{{" in template
 
@@ -59,3 +64,15 @@ def test_injected_as_awx_renders_them_they_fill_every_connection_variable_an_inv
     assert str(variables["ocerra_password"]) == "value-of-password"
     kept, _from_env = values.with_env_fallbacks({"erp_url": "https://acme.example"}, environ)
     assert kept["erp_url"] == "https://acme.example"     # the inventory's value wins
+
+
+def test_the_vault_store_credential_gives_the_store_all_it_reads_from_the_environment(monkeypatch):
+    kind = load(ROOT / "docs" / "awx" / "hashicorp-vault-store.credential-type.yml")
+    answers = {"vault_addr": "https://vault.partner.example:8200", "vault_token": "hvs.value-of-token"}
+    for name in hashi_vault.ADDRESS_VARIABLES + hashi_vault.TOKEN_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, template in kind["injectors"]["env"].items():
+        monkeypatch.setenv(name, jinja2.Template(template).render(answers))
+    store = open_store("ocerra.acumatica.hashi_vault", "acme", {})
+    store.check()
+    assert store.url == answers["vault_addr"] and "hvs.value-of-token" not in store.where

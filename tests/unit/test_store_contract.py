@@ -303,8 +303,12 @@ def test_a_live_lease_stops_another_run_and_its_release_keeps_the_unfinished_cha
     change = {"run": "a", "step": "erp_password", "fingerprint": "f0"}
     first.renew(change)
     first.release(change)
-    assert second.left() == (change, None)          # b finishes a's change; a released its lease
-    second.take(None)
+    assert second.take(None) is None
+    assert second.left == (change, None)            # b finishes a's change; a released its lease
+    second.release(None)                            # b's run failed before a change of its own
+    third = Lease(shared(), holder("c"), 60)
+    third.take(None)
+    assert third.left == (change, None)             # a's unfinished change is still there
 
 
 def test_a_lease_whose_holder_stopped_renewing_expires_and_names_that_run(shared, monkeypatch):
@@ -312,9 +316,9 @@ def test_a_lease_whose_holder_stopped_renewing_expires_and_names_that_run(shared
     first.take({"run": "a", "step": "stage"})
     later = lease_module._now() + timedelta(seconds=31)
     monkeypatch.setattr(lease_module, "_now", lambda: later)
-    change, gone = second.left()
+    second.take(None)
+    change, gone = second.left
     assert change == {"run": "a", "step": "stage"} and gone["controller"] == "node-a"
-    second.take(None)                               # the change in it is kept
     assert second.store.read_lease()[0]["change"] == {"run": "a", "step": "stage"}
     with pytest.raises(LeaseLost, match="lost the site's lease"):
         first.renew({"run": "a", "step": "erp_password"})
@@ -329,7 +333,7 @@ def test_a_waiting_run_takes_the_lease_once_it_is_released(shared):
         slept.append(seconds)
         first.release(None)
 
-    second.take(None, wait=10, sleep=sleep)
+    assert second.take(None, wait=10, sleep=sleep)["controller"] == "node-a"     # whom it waited for
     assert slept and second.version is not None
 
 

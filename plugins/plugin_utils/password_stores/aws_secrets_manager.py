@@ -39,7 +39,7 @@ THROTTLED = {"ThrottlingException", "Throttling", "TooManyRequestsException", "R
 class PasswordStore(Store):
     OPTIONS = {
         "region": {"type": "str"},
-        "secret": {"type": "str", "default": "ocerra-acumatica/{host}"},
+        "name": {"type": "str", "default": "ocerra-acumatica/{host}"},
         "endpoint_url": {"type": "str"},
         "profile": {"type": "str"},
         "timeout": {"type": "int", "default": 10},
@@ -49,7 +49,7 @@ class PasswordStore(Store):
     def __init__(self, host, options, inventory_dir, vault_id, secrets=None):
         self.options = options
         self.region = options["region"] or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        self.secret = options["secret"].format(host=host)
+        self.secret = options["name"].replace("{host}", host)
         self.lease_secret = self.secret + ".lease"
         self.where = f"the AWS Secrets Manager secret {self.secret} ({self.region or 'no region'})"
         self._client = None

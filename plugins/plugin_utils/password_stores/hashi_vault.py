@@ -22,6 +22,7 @@ try:
 except ImportError:
     hvac = None
 
+ADDRESS_VARIABLES = ("VAULT_ADDR", "ANSIBLE_HASHI_VAULT_ADDR")
 TOKEN_VARIABLES = ("VAULT_TOKEN", "ANSIBLE_HASHI_VAULT_TOKEN")
 
 
@@ -38,9 +39,9 @@ class PasswordStore(Store):
     shared = True
 
     def __init__(self, host, options, inventory_dir, vault_id, secrets=None):
-        self.url = options["url"] or os.environ.get("VAULT_ADDR") or os.environ.get("ANSIBLE_HASHI_VAULT_ADDR")
+        self.url = options["url"] or next((os.environ[n] for n in ADDRESS_VARIABLES if os.environ.get(n)), None)
         self.mount, self.options = options["mount"], options
-        self.secret = options["path"].format(host=host)
+        self.secret = options["path"].replace("{host}", host)
         self.lease_path = self.secret + ".lease"
         self.where = f"the Vault secret {self.mount}/{self.secret} at {self.url or '(no address)'}"
         self._client = None
