@@ -207,7 +207,7 @@ def run_world(n, entities, workdir, args, playbook, with_uri=True, work_floor=Tr
             result = measure(name, label, book, world.inventory, workdir, world.sandbox,
                              world.sites, forks or args.forks, args.timeout, extra, args.wait_idle)
             result["key"] = key
-            if world.vault:
+            if world.sandbox.vault_url:
                 after = world.store_requests()
                 result["store_requests_per_site"] = max(
                     (r - before.get(site, (0, 0))[0] for site, (r, _w) in after.items()), default=0)
@@ -319,7 +319,7 @@ def profile_no_change(world, playbook, args, log=print) -> bool:
     outdir = world.workdir / "profile"
     command = [sys.executable, str(BENCH / "profile_run.py"), str(outdir), "--top", str(args.profile_top),
                "--", "ansible-playbook", "-i", str(world.inventory), str(playbook),
-               "-e", f"toolkit_state_dir={world.workdir / 'state'}"]
+               "-e", f"toolkit_state_dir={world.workdir / 'state'}", *(world.store_args or [])]
     if args.forks:
         command += ["--forks", str(args.forks)]
     log(f"  b) provision, no-change run, profiled (profiles in {outdir})")

@@ -97,7 +97,7 @@ def parse(argv):
                              "measure it")
     parser.add_argument("--store", choices=STORES, default="inventory",
                         help="where every site's password is kept: inventory (default), vault_file, or "
-                             "hashi_vault (the fake Vault KV v2 of sandbox/vault.py, in this process, each site's "
+                             "hashi_vault (the sandbox's fake Vault KV v2, sandbox/vault.py, each site's "
                              "current password stored before (a)); prints the store's requests per site of (b)")
     parser.add_argument("--json", metavar="OUT.json", help="also write every measurement as JSON")
     parser.add_argument("--workdir", help="keep the generated files, logs and measurements here "

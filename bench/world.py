@@ -4,8 +4,8 @@ bench/gen.py writes, in a work folder, a sandbox seed and an inventory of N site
 fake Acumatica instance with E Ocerra entities; the sandbox (`python -m sandbox`) runs as a
 subprocess on free loopback ports, with its control API for counters, logs and latency; the
 floor is a generated playbook of as many `set_fact` tasks per host as the no-change run ran.
-With a shared password store (`store="hashi_vault"`) the fake Vault runs in this process, each
-site's current password stored in it, and every toolkit run is pointed at it.
+With a shared password store (`store="hashi_vault"`) the sandbox also serves its fake Vault, each
+site's current password is stored in it through its KV v2 API, and every toolkit run is pointed at it.
 """
 from __future__ import annotations
 
@@ -31,13 +31,14 @@ CONTROL_TIMEOUT = 120            # seconds for one control-API call (the log can
 # ---- the sandbox as a subprocess ---------------------------------------------------------
 
 class SandboxProcess:
-    """`python -m sandbox --seed F --acumatica-port 0 --ocerra-port 0` and its control API."""
+    """`python -m sandbox --seed F --acumatica-port 0 --ocerra-port 0` (with `--vault-port 0`:
+    and the fake Vault) and its control API."""
 
-    def __init__(self, seed: Path, workdir: Path):
+    def __init__(self, seed: Path, workdir: Path, vault=False):
         self.stderr = open(workdir / "sandbox.stderr", "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sandbox", "--seed", str(seed), "--acumatica-port", "0",
-             "--ocerra-port", "0"],
+             "--ocerra-port", "0"] + (["--vault-port", "0"] if vault else []),
             cwd=ROOT, stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL,
             start_new_session=True)
         line = self._first_line(SANDBOX_START_TIMEOUT)
@@ -47,6 +48,7 @@ class SandboxProcess:
             self.stop()
             raise RuntimeError(f"the sandbox did not start: {line!r} (see {workdir / 'sandbox.stderr'})") from None
         self.acumatica_url, self.ocerra_url = urls["acumatica_url"], urls["ocerra_url"]
+        self.vault_url = urls.get("vault_url")
 
     def _first_line(self, timeout):
         deadline = time.monotonic() + timeout
@@ -66,6 +68,16 @@ class SandboxProcess:
         request = urllib.request.Request(f"{base}/_sandbox/{path}", method=method)
         with urllib.request.urlopen(request, timeout=CONTROL_TIMEOUT) as answer:
             return json.loads(answer.read() or b"null")
+
+    def vault_write(self, path: str, data: dict):
+        """A KV v2 write to the fake Vault's `secret` mount, as any Vault client sends it."""
+        request = urllib.request.Request(
+            f"{self.vault_url}/v1/secret/data/{path}", data=json.dumps({"data": data}).encode(), method="POST",
+            headers={"X-Vault-Token": sandbox_vault.DEFAULT_TOKEN, "Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=CONTROL_TIMEOUT).close()
+
+    def vault_counters(self) -> dict:
+        return self._call(self.vault_url, "counters")
 
     def snapshot(self) -> dict:
         """Counters of both servers, the request-log sizes, the listings of Ocerra's entities
@@ -160,13 +172,13 @@ STORES = ("inventory", "vault_file", "hashi_vault")
 class World:
     def __init__(self, n: int, entities: int, workdir: Path, store: str = "inventory"):
         self.workdir, self.store = workdir, store
-        self.vault = self.store_args = None
+        self.store_args = None
         workdir.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         self.sites = gen.make_sites(n, entities)
         ocerra_password = gen.make_password(length=OCERRA_PASSWORD_LENGTH)
         self.seed = gen.write_seed(workdir / "seed.yml", gen.make_seed(self.sites, ocerra_password))
-        self.sandbox = SandboxProcess(self.seed, workdir)
+        self.sandbox = SandboxProcess(self.seed, workdir, vault=store == "hashi_vault")
         try:
             self.inventory = gen.write_inventory(workdir / "inventory", self.sites,
                                                  self.sandbox.acumatica_url, self.sandbox.ocerra_url,
@@ -182,22 +194,20 @@ class World:
         if self.store == "vault_file":
             self.store_args = ["-e", "api_user_password_store=vault_file", "-e", f"api_user_password_vault_id={gen.VAULT_ID}"]
         elif self.store == "hashi_vault":
-            self.vault = sandbox_vault.start()
-            _server, model, url = self.vault
             for site in self.sites:
-                model.write(model.mounts["secret"], f"ocerra-acumatica/{site['host']}",
-                            {"data": {"current": site["api_password"], "pending": None, "previous": None}})
+                self.sandbox.vault_write(f"ocerra-acumatica/{site['host']}",
+                                         {"current": site["api_password"], "pending": None, "previous": None})
             os.environ["VAULT_TOKEN"] = sandbox_vault.DEFAULT_TOKEN      # what the runs inherit
             self.store_args = ["-e", json.dumps({"api_user_password_store": "ocerra.acumatica.hashi_vault",
-                                                 "api_user_password_store_options": {"url": url}})]
+                                                 "api_user_password_store_options": {"url": self.sandbox.vault_url}})]
 
     def store_requests(self) -> dict:
         """{site: (requests, writes)} the shared password store has answered so far, its
         passwords and its lease together; {} for a store that is not shared."""
-        if not self.vault:
+        if not self.sandbox.vault_url:
             return {}
         found = {}
-        for key, counts in self.vault[1].counters().items():
+        for key, counts in self.sandbox.vault_counters().items():
             site = key.rsplit("/", 1)[-1].removesuffix(".lease")
             requests, writes = found.get(site, (0, 0))
             found[site] = (requests + counts.get("requests", 0), writes + counts.get("writes", 0))
@@ -205,6 +215,3 @@ class World:
 
     def close(self):
         self.sandbox.stop()
-        if self.vault:
-            self.vault[0].shutdown()
-            self.vault[0].server_close()

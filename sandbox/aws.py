@@ -21,6 +21,8 @@ from moto.core.exceptions import JsonRESTError
 from moto.secretsmanager import models
 from moto.server import ThreadedMotoServer
 
+# What a boto3 client needs to talk to moto: any non-empty keys, a region.
+CLIENT_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 _LOCK = threading.RLock()
 _SWITCHES = {"throttle": False}
 _ORIGINAL = {}

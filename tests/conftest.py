@@ -11,6 +11,10 @@
   ``sandbox.ocerra`` for the models, ``sandbox.clock.advance(s)`` for time, and
   ``sandbox.reset(seed=...)`` to switch seeds mid-test.
 * ``default_seed`` (function scope): the path of sandbox/seeds/default.yml, the demo's seed.
+* ``vault_server`` (module scope): the fake HashiCorp Vault (sandbox/vault.py) on loopback,
+  ``(model, url)``; its root token is ``sandbox.vault.DEFAULT_TOKEN``.
+* ``aws_server`` (module scope): AWS Secrets Manager (moto, sandbox/aws.py) on loopback, its
+  URL; clients need ``sandbox.aws.CLIENT_ENV`` in their environment.
 
 Example::
 
@@ -23,6 +27,8 @@ from pathlib import Path
 import pytest
 
 from sandbox import Sandbox
+from sandbox import aws as sandbox_aws
+from sandbox import vault as sandbox_vault
 
 DEFAULT_SEED = Path(__file__).resolve().parents[1] / "sandbox" / "seeds" / "default.yml"
 
@@ -48,3 +54,18 @@ def sandbox(sandbox_server, seed):
 @pytest.fixture
 def default_seed():
     return DEFAULT_SEED
+
+
+@pytest.fixture(scope="module")
+def vault_server():
+    server, model, url = sandbox_vault.start()
+    yield model, url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def aws_server():
+    server, url = sandbox_aws.start()
+    yield url
+    server.stop()

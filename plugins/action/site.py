@@ -48,6 +48,8 @@ class ActionModule(ControllerAction):
     # The role's documented variables (meta/argument_specs.yml) and rotate.yml's rotate_force.
     VARIABLES = {"flow": "toolkit_flow", "report": "toolkit_report_path", "state_dir": "toolkit_state_dir",
                  "lock_wait": "toolkit_lock_wait", "lease_seconds": "toolkit_lease_seconds", "force": "rotate_force"}
+    # A lease of 0 seconds would expire as it is taken; not waiting at all (0) is allowed.
+    MINIMUMS = {"lock_wait": 0, "lease_seconds": 1}
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}

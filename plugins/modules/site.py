@@ -95,7 +95,7 @@ options:
       - With a shared password store (one every controller reads, such as
         C(ocerra.acumatica.hashi_vault)), how long the lease a change takes on the site lasts
         unless renewed; the run renews it at every writing step. A run that was killed lets it
-        expire after that long, then a run on any machine finishes its change.
+        expire after that long, then a run on any machine finishes its change. At least 1.
       - Not given, the variable C(toolkit_lease_seconds).
     type: int
     default: 600

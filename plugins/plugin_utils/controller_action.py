@@ -26,6 +26,7 @@ class ControllerAction(ActionBase):
     _supports_check_mode = True
     ARGUMENT_SPEC = {}
     VARIABLES = {}          # option -> the documented variable it falls back to
+    MINIMUMS = {}           # option -> the least number it takes
     NEEDS_HTTP = False      # talks to the services from the controller's Python
 
     def __init_subclass__(cls, **kwargs):
@@ -41,6 +42,10 @@ class ControllerAction(ActionBase):
         given = {**{option: self._templar.template(task_vars[name]) for option, name in self.VARIABLES.items()
                     if name in task_vars}, **self._task.args}
         validated = ArgumentSpecValidator(self.ARGUMENT_SPEC).validate(given)
-        if validated.error_messages:
-            raise AnsibleActionFail("Invalid options: %s" % "; ".join(validated.error_messages))
+        errors = validated.error_messages or [
+            "%s (the variable %s) must be at least %s, not %s" % (option, self.VARIABLES.get(option), least, value)
+            for option, least in self.MINIMUMS.items()
+            for value in [validated.validated_parameters[option]] if value is not None and value < least]
+        if errors:
+            raise AnsibleActionFail("Invalid options: %s" % "; ".join(errors))
         return result, validated.validated_parameters

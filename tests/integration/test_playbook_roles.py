@@ -26,6 +26,16 @@ def test_a_bad_knob_fails_the_roles_validation_without_showing_a_secret(site, tm
     assert site.writes() == (0, 0) and run.report is None
 
 
+def test_a_lease_of_no_time_fails_the_site_before_anything_is_sent(site, tmp_path):
+    path = playbook(tmp_path, "    - ansible.builtin.import_role:\n        name: ocerra.acumatica.toolkit\n"
+                              "      vars:\n        toolkit_lease_seconds: 0\n")
+    run = site.play(path)
+    assert run.rc != 0, run
+    assert "lease_seconds (the variable toolkit_lease_seconds) must be at least 1, not 0" in run.out, run
+    assert site.writes() == (0, 0)
+    assert run.statuses() == {"acme": "failed"}
+
+
 def test_the_roles_main_entry_point_provisions_a_site(site, tmp_path):
     path = playbook(tmp_path, "    - ansible.builtin.import_role:\n        name: ocerra.acumatica.toolkit\n")
     run = site.play(path)

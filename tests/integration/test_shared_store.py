@@ -22,23 +22,6 @@ from tests.integration.safe_change import Fakes, Killer, provisioned_seed
 
 pytestmark = pytest.mark.integration
 
-AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-@pytest.fixture(scope="module")
-def vault_server():
-    server, model, url = sandbox_vault.start()
-    yield model, url
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def aws_server():
-    server, url = sandbox_aws.start()
-    yield url
-    server.stop()
-
 
 class Shared:
     """One shared store for the site acme: the inventory lines that select it, the environment
@@ -76,7 +59,7 @@ def shared(request):
                       {"VAULT_TOKEN": sandbox_vault.DEFAULT_TOKEN})
     url = request.getfixturevalue("aws_server")
     return Shared("ocerra.acumatica.aws_secrets_manager", {"endpoint_url": url, "name": prefix + "/{host}"},
-                  dict(AWS_ENV))
+                  dict(sandbox_aws.CLIENT_ENV))
 
 
 @pytest.fixture
@@ -222,7 +205,8 @@ def test_a_shared_store_down_or_refusing_fails_the_site_before_either_system_is_
         store = Shared("ocerra.acumatica.hashi_vault", {"url": closed if how == "vault down" else url}, env)
     else:
         store = Shared("ocerra.acumatica.aws_secrets_manager",
-                       {"endpoint_url": closed if how == "aws down" else aws_server, "timeout": 2}, dict(AWS_ENV))
+                       {"endpoint_url": closed if how == "aws down" else aws_server, "timeout": 2},
+                       dict(sandbox_aws.CLIENT_ENV))
     store.select(site)
     erp_before, ocerra_before = len(site.erp_log()), len(site.ocerra_log())
     model.set_switches({"sealed": how == "vault sealed"})

@@ -21,8 +21,8 @@ def site(oc, **over):
     return Site("acme", variables)
 
 
-def run(oc, mode="provision", check=False, **over):
-    flow = SiteFlow(site(oc, **over), mode, check_mode=check)
+def run(oc, mode="provision", check=False, flow_options=None, **over):
+    flow = SiteFlow(site(oc, **over), mode, check_mode=check, **(flow_options or {}))
     try:
         record = flow.run()
     finally:
@@ -88,24 +88,13 @@ def test_an_unknown_flow_is_refused(oc):
         SiteFlow(site(oc), "rotation")
 
 
-def run_with(oc, flow_options, **over):
-    flow = SiteFlow(site(oc, **over), "provision", **flow_options)
-    try:
-        record = flow.run()
-    finally:
-        flow.close()
-    entry = outcome(record)
-    assert_no_secret(json.dumps(entry) + json.dumps(record.diffs) + json.dumps(record.warnings))
-    return record, entry
-
-
 def test_a_switch_off_applied_but_answered_5xx_is_read_back_and_switched_on_again(oc):
     """Every save of an entity goes through but answers 503 (a proxy after Ocerra): the switch-offs
     are retried, then read back (off), the change stops before the ERP, and the roll-back's
     switch-ons, also answered 503, are read back too: the report says what the entities hold."""
     oc.sandbox.ocerra.faults.add("status", path="/api/Acumatica/Settings", method="PUT", count=None, status=503,
                                  after=True)
-    record, entry = run_with(oc, {"retry_timeout": 2}, api_user_password=NEW_PW)
+    record, entry = run(oc, flow_options={"retry_timeout": 2}, api_user_password=NEW_PW)
     assert [s.name for s in record.steps][:3] == ["read_entities", "erp", "lock"]
     assert record.step("entities_off").status == "failed" and record.step("erp_password") is None
     assert all(oc.settings(c)["enableConnection"] for c in SHARED)            # switched back on, as read back
@@ -133,7 +122,7 @@ def test_a_switch_off_whose_outcome_cannot_be_read_is_not_called_back_on(oc):
 
     ocerra.put_settings, ocerra.get_settings = saving, reading
     try:
-        record, entry = run_with(oc, {"retry_timeout": 2}, api_user_password=NEW_PW)
+        record, entry = run(oc, flow_options={"retry_timeout": 2}, api_user_password=NEW_PW)
     finally:
         ocerra.put_settings, ocerra.get_settings = put, get
     assert record.step("erp_password") is None and saved

@@ -1,4 +1,5 @@
 """The harness: Sandbox.start/reset/stop, TLS, the erp_probe outcomes, `python -m sandbox`."""
+import contextlib
 import json
 import os
 import signal
@@ -127,18 +128,29 @@ def test_stop_frees_the_ports():
         requests.get(f"{url}/_sandbox/state", timeout=2)
 
 
+@contextlib.contextmanager
+def command_line(*args):
+    """`python -m sandbox ARGS` and the JSON line it prints once listening; it must stop with
+    exit status 0 on SIGTERM."""
+    process = subprocess.Popen([sys.executable, "-m", "sandbox", *map(str, args)], cwd=REPO,
+                               env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        yield json.loads(process.stdout.readline())
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
 @pytest.mark.parametrize("tls", [False, True])
 def test_command_line_starts_answers_and_stops_on_sigterm(tmp_path, default_seed, tls):
     ports = [free_port(), free_port()]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     state_dir = tmp_path / "state"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "--seed", str(default_seed), "--acumatica-port",
-         str(ports[0]), "--ocerra-port", str(ports[1]), "--state-dir", str(state_dir),
-         *(["--tls"] if tls else [])],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        ready = json.loads(process.stdout.readline())
+    with command_line("--seed", default_seed, "--acumatica-port", ports[0], "--ocerra-port", ports[1],
+                      "--state-dir", state_dir, *(["--tls"] if tls else [])) as ready:
         scheme = "https" if tls else "http"
         assert ready == {"acumatica_url": f"{scheme}://127.0.0.1:{ports[0]}",
                          "ocerra_url": f"{scheme}://127.0.0.1:{ports[1]}",
@@ -148,12 +160,16 @@ def test_command_line_starts_answers_and_stops_on_sigterm(tmp_path, default_seed
                              verify=verify).json()
         assert "acme" in {i["name"] for i in state["instances"]}
         assert requests.get(f"{ready['ocerra_url']}/_sandbox/state", timeout=5, verify=verify).ok
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.communicate()
+
+
+def test_command_line_serves_the_fake_vault_when_asked(default_seed):
+    with command_line("--seed", default_seed, "--acumatica-port", 0, "--ocerra-port", 0, "--vault-port", 0) as ready:
+        secret = f"{ready['vault_url']}/v1/secret/data/ocerra-acumatica/acme"
+        token = {"X-Vault-Token": "hvs.sandbox-root-token"}
+        assert requests.get(secret, timeout=5).status_code == 403
+        assert requests.post(secret, json={"options": {"cas": 0}, "data": {"current": "x"}}, headers=token,
+                             timeout=5).json()["data"]["version"] == 1
+        assert requests.get(secret, headers=token, timeout=5).json()["data"]["data"] == {"current": "x"}
 
 
 def test_a_taken_port_fails_the_start_and_frees_the_other():

@@ -22,28 +22,12 @@ from sandbox import vault as sandbox_vault
 SECRETS = [("partner", VaultSecret(b"a-vault-password-for-the-test"))]
 CURRENT, NEW, OTHER = "Current-Pw#4tQ8vLx2bN", "Pending-Pw#9kWz2Nb7vR", "Another-Pw#1aB2cD3eF4"
 PASSWORDS = (CURRENT, NEW, OTHER)
-AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 def closed_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def vault_server():
-    server, model, url = sandbox_vault.start()
-    yield model, url
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def aws_server():
-    server, url = sandbox_aws.start()
-    yield url
-    server.stop()
 
 
 class Backend:
@@ -80,7 +64,7 @@ def backend(request, tmp_path, monkeypatch):
         return Backend("ocerra.acumatica.hashi_vault", host, tmp_path, {"url": url, "timeout": 3},
                        {"url": closed, "timeout": 3})
     url = request.getfixturevalue("aws_server")
-    for key, value in AWS_ENV.items():
+    for key, value in sandbox_aws.CLIENT_ENV.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return Backend("ocerra.acumatica.aws_secrets_manager", host, tmp_path, {"endpoint_url": url, "timeout": 3},
@@ -126,6 +110,15 @@ def test_a_stale_write_is_a_conflict_and_changes_nothing(backend):
     assert (now.current, now.pending, now.version) == (CURRENT, NEW, second.version)
 
 
+def at_once(target, arguments):
+    """target(argument) on a thread each (they meet at a barrier of their own), all joined."""
+    threads = [threading.Thread(target=target, args=(a,)) for a in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+
 @pytest.mark.parametrize("writers", [6])
 def test_of_concurrent_writers_from_one_version_exactly_one_wins(backend, writers):
     base = backend().write(Passwords(CURRENT), 0)
@@ -143,11 +136,7 @@ def test_of_concurrent_writers_from_one_version_exactly_one_wins(backend, writer
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             failed.append(exc)
 
-    threads = [threading.Thread(target=write, args=(p,)) for p in wanted]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    at_once(write, wanted)
     assert not failed and len(won) == 1 and len(lost) == writers - 1, (won, lost, failed)
     assert backend().read().pending == won[0]
 
@@ -217,7 +206,7 @@ def test_vault_never_logs_a_password(vault_server, monkeypatch):
 
 
 def test_aws_throttling_fails_clearly_after_the_sdk_s_retries(aws_server, monkeypatch):
-    for key, value in AWS_ENV.items():
+    for key, value in sandbox_aws.CLIENT_ENV.items():
         monkeypatch.setenv(key, value)
     store = open_store("ocerra.acumatica.aws_secrets_manager", "throttled-site", {"endpoint_url": aws_server})
     with sandbox_aws.throttled(), pytest.raises(StoreError, match="AWS throttled the requests") as refused:
@@ -228,7 +217,7 @@ def test_aws_throttling_fails_clearly_after_the_sdk_s_retries(aws_server, monkey
 def test_aws_keeps_its_own_labels_so_aws_tools_read_the_password_in_force(aws_server, monkeypatch):
     import boto3
 
-    for key, value in AWS_ENV.items():
+    for key, value in sandbox_aws.CLIENT_ENV.items():
         monkeypatch.setenv(key, value)
     store = open_store("ocerra.acumatica.aws_secrets_manager", "labelled-site", {"endpoint_url": aws_server})
     store.stage(NEW, current=CURRENT)
@@ -285,7 +274,7 @@ def shared(request, monkeypatch):
         monkeypatch.setenv("VAULT_TOKEN", sandbox_vault.DEFAULT_TOKEN)
         return lambda: open_store("ocerra.acumatica.hashi_vault", host, {"url": url})
     url = request.getfixturevalue("aws_server")
-    for key, value in AWS_ENV.items():
+    for key, value in sandbox_aws.CLIENT_ENV.items():
         monkeypatch.setenv(key, value)
     return lambda: open_store("ocerra.acumatica.aws_secrets_manager", host, {"endpoint_url": url})
 
@@ -349,9 +338,5 @@ def test_two_runs_taking_a_free_lease_at_once_one_holds_it(shared):
         except LeaseBusy:
             busy.append(lease)
 
-    threads = [threading.Thread(target=take, args=(lease,)) for lease in runs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    at_once(take, runs)
     assert len(held) == 1 and len(busy) == len(runs) - 1
