@@ -45,6 +45,12 @@ def site_folder(state_dir, url, tenant, login):
     return os.path.join(state_dir, "sites", f"{slug}-{hashlib.sha256(key.encode()).hexdigest()[:12]}")
 
 
+def fingerprint(password, salt):
+    """A password's salted PBKDF2 fingerprint (`salt`: hex): tells whether a later password is the
+    same one without keeping it."""
+    return hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), ROUNDS).hex()
+
+
 def now():
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -78,8 +84,7 @@ class Journal:
         write_json(self.path, self.data, indent=1, durable=durable)
 
     def fingerprint(self, password):
-        digest = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(self.data["salt"]), ROUNDS)
-        return digest.hex()
+        return fingerprint(password, self.data["salt"])
 
     # ---- runs ----------------------------------------------------------------------------------
     def run_started(self):

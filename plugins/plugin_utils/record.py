@@ -159,6 +159,7 @@ class Record:
         self.interrupted = None     # the signal that stopped the run
         self.rotation = None        # the password store's pending password: PENDING, FINISHED, ...
         self.store_written_back = None  # what the run said when it wrote a vanished store back
+        self.taken_over = False     # a site whose API password nobody knew: a new one generated
         self.diffs = []
         self.warnings = []
 

@@ -9,13 +9,17 @@ rotation template and Vault's write-ahead log follow:
   promote  once the ERP and every entity hold it: pending becomes current, current previous.
 
 Every flow that changes the site uses the store's pending password when there is one, else its
-current one (a store still empty: the inventory's).
+current one (a store still empty: the inventory's). A site whose store is empty and whose
+inventory gives no password (an adopted site: the partner knows the admin, nobody the API
+user's password) is taken over: a password generated to the policy is stored as pending before
+anything is written, then set in the ERP as the admin (never a sign-in with a password nobody
+knows), verified, given to every entity and promoted: the safe change of any other new password.
 """
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.module_utils.password_policy import MIN_LENGTH, generate
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import (
-    APPLY, DISCARD, DISCARDED, FINISHED, NOT_DUE, NOTHING_PENDING, PENDING, PROMOTE, READ_USER, STAGE, STORE, STORE_CHECK,
-    PasswordNowhere, password_age_days)
+    APPLY, DISCARD, DISCARDED, FINISHED, NOT_DUE, NOTHING_PENDING, PENDING, PROMOTE, READ_USER, REPORT, STAGE, STORE,
+    STORE_CHECK, PasswordNowhere, password_age_days)
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import Passwords, StoreError
 
 
@@ -42,11 +46,16 @@ class Rotation:
                                  "again; if it is lost, run playbooks/restore_connection.yml with a new "
                                  "api_user_password, which sets one password in the ERP and every entity.") from None
             password = stored.pending or stored.current or user.get("password")
-            if not password:
-                raise StoreError(f"The site's password store ({self.store.where}) holds no password yet and "
-                                 "api_user_password is not given, so no run can check the API user's password or "
-                                 "connect an entity; nothing was sent. Give api_user_password (the API user's "
-                                 "current password, vaulted) and run again.")
+            if not password and flow.mode == REPORT:
+                raise StoreError(f"Nobody knows the API user's password: the site's password store "
+                                 f"({self.store.where}) holds none and api_user_password is not given. Nothing was "
+                                 "sent; provision.yml or rotate.yml takes the site over (a new password in the store, "
+                                 "the ERP and every entity).")
+        if not password:
+            stored = self.take_over(stored)
+            password = stored.pending
+        elif not (stored.current or user.get("password")):
+            self.taking_over()        # a take-over staged earlier (rotate's prepare, a killed run)
         for known in (stored.current, stored.pending, stored.previous):
             flow.secrets.add(known)
         self.stored = stored
@@ -54,6 +63,24 @@ class Rotation:
         if stored.pending and (stored.current or user.get("password")) != stored.pending:
             user["fallback_password"] = stored.current
         flow.record.rotation = PENDING if stored.pending else None
+
+    def take_over(self, stored):
+        """A new password for a site whose API password nobody knows, stored as pending (in a plan,
+        held in memory only); the ERP password is then reset as the admin, never checked by a
+        sign-in."""
+        flow = self.flow
+        with flow.step(STAGE, writes=not flow.check):
+            password = generate(min_length=MIN_LENGTH)
+            flow.secrets.add(password)
+            stored = Passwords(pending=password) if flow.check else self.store.stage(password)
+        self.taking_over()
+        return stored
+
+    def taking_over(self):
+        """The ERP password is reset as the admin: a sign-in with the pending password, which the
+        ERP has not been given yet, would only count a failure against the API user."""
+        self.flow.site.user["update_password"] = "always"
+        self.flow.record.taken_over = True
 
     def require_store(self):
         if self.store is None:

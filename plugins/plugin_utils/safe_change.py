@@ -16,7 +16,7 @@ out) and the next run finishes the change.
 from datetime import timedelta
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import LockBusy
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import LockBusy, fingerprint
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.lease import LeaseBusy
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import (
     CONFIRM, CONTROLLER_GONE, ENTITIES_OFF, ENTITIES_ON, ERP_PASSWORD, LOCK, PASSWORD_REJECTED, PROVISION, ROLLBACK,
@@ -103,13 +103,13 @@ class SafeChange:
             raise ConcurrentChange(
                 f"Another run on this machine (pid {busy.holder.get('pid', '?')}, since "
                 f"{busy.holder.get('locked', '?')}) is changing this site's password; this run waited "
-                f"{busy.waited:.0f}s and stopped without changing anything. Run again when it has finished.") from None
+                f"{busy.waited:.0f}s and stopped before changing the password. Run again when it has finished.") from None
         if flow.lease:
             self._take_lease()
         if waited or flow.other_run_changing:
             raise ConcurrentChange(
                 "Another run on this machine was changing this site's password while this run read it: this run "
-                "stopped without changing anything, so two runs do not both set different passwords. Run again "
+                "stopped before changing the password, so two runs do not both set different passwords. Run again "
                 "if this inventory's password is the one meant.")
         user = self._unchanged_since(first_read, "before anything is switched off")
         if flow.mode == PROVISION:
@@ -128,13 +128,13 @@ class SafeChange:
             raise ConcurrentChange(
                 f"Another run ({_holder(busy.holder)}) holds this site's lease in {flow.site.store.where} until "
                 f"{busy.expires or '?'}: it is changing this site's password. This run waited {busy.waited:.0f}s "
-                "and stopped without changing anything. Run again when it has finished (a run that was killed "
+                "and stopped before changing the password. Run again when it has finished (a run that was killed "
                 "lets its lease expire at that time).") from None
         flow.note_left(flow.lease.left)
         if other:
             raise ConcurrentChange(
                 f"Another run ({_holder(other)}) held this site's lease in {flow.site.store.where} and was changing "
-                "its password while this run read it: this run stopped without changing anything, so two runs do "
+                "its password while this run read it: this run stopped before changing the password, so two runs do "
                 "not both change it. Run again if a change is still due.")
 
     def _unchanged_since(self, first_read, when_stopped):
@@ -148,15 +148,17 @@ class SafeChange:
 
     def _no_change_in_flight(self, user, runs):
         """Another machine may be in the middle of a change: the ERP's password changed less
-        than IN_FLIGHT ago, to a value this machine's unfinished change did not see or make,
+        than IN_FLIGHT ago, to a value no change of this machine saw or made (nor the lease's),
         and when this run read the entities, not every one had been tested with it."""
         flow = self.flow
         changed = when(user.get("last_password_change"))
         now = flow.erp.seam.server_time
         change = flow.record.previous or {}
-        known = user.get("last_password_change") in (change.get("password_changed_before"),
-                                                     change.get("password_changed_after"))
-        if not changed or not now or known or now - changed > IN_FLIGHT:
+        # This machine's changes, the last one finished or not (a restore that just ran is known).
+        last = (flow.journal and flow.journal.data.get("change")) or {}
+        known = user.get("last_password_change") in {c.get(k) for c in (change, last) for k in (
+            "password_changed_before", "password_changed_after")} - {None}
+        if not changed or not now or known or now - changed > IN_FLIGHT or self._finishing(change):
             return
         if all(flow.entities.worked_when_read(r) for r in runs):
             return
@@ -164,9 +166,18 @@ class SafeChange:
             f"The password of '{flow.site.login}' was changed at {user.get('last_password_change')}, "
             f"{int((now - changed).total_seconds() // 60)} minute(s) ago, not by a run of this machine, and not "
             "every entity has been connected with it since: another run may still be finishing that change. "
-            f"This run stopped without changing anything; run again after "
+            "Run again after "
             f"{(changed + IN_FLIGHT).strftime('%H:%M UTC')}, or sooner once the other run has finished. If no "
             "other run is changing it (a person reset it by hand), restore_connection.yml repairs it now.")
+
+    def _finishing(self, change):
+        """Whether this run finishes `change`, an unfinished one (this machine's journal, or what
+        the lease kept of another machine's) that reached the ERP's reset with the very password
+        this run applies: the ERP's recent change is then its own, whose answer was lost."""
+        flow = self.flow
+        salt = change.get("salt") or (flow.journal and flow.journal.data["salt"])
+        reached = any(s.get("step") == ERP_PASSWORD for s in change.get("steps") or [])
+        return bool(reached and salt and change.get("fingerprint") == fingerprint(flow.site.user["password"], salt))
 
     def _after_stopped(self, step, first_read, runs):
         """Whether the ERP password provably did not change, then switch back on what still

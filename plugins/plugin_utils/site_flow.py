@@ -14,11 +14,13 @@ from datetime import datetime, timedelta, timezone
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica import endpoint
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import AcumaticaClient
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.password_step import DEFAULT_LOCKOUT_THRESHOLD
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import close_all
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import LISTING_WORKERS, OcerraClient
 from ansible_collections.ocerra.acumatica.plugins.module_utils.secrets import Secrets
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils import discovery
+from ansible_collections.ocerra.acumatica.plugins.module_utils.sign_in_guard import UNGUARDED
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import discovery, sign_ins
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.flow_entities import FlowEntities
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.flow_user import FlowUser
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import Journal, SiteLock, site_folder
@@ -116,6 +118,11 @@ class SiteFlow:
                                    lease_seconds)
         # publish_endpoint.yml only checks a site where publishing is not allowed.
         erp_check = check_mode or (mode == PUBLISH and not site.publish_allowed)
+        # Failed sign-ins of the accounts whose password may be wrong, remembered across runs
+        # (plans included: the state folder is the controller's, not a system the plan changes).
+        admin_guard = UNGUARDED if not state_dir else sign_ins.erp_admin(
+            state_dir, site.erp["url"], site.erp["tenant"], site.erp["user"],
+            site.user.get("lockout_threshold") or DEFAULT_LOCKOUT_THRESHOLD)
         self.erp = AcumaticaClient(
             site.erp["url"], site.erp["tenant"], site.erp["user"], site.erp["password"],
             branch=site.erp.get("branch"), validate_certs=site.erp.get("validate_certs", True),
@@ -125,13 +132,15 @@ class SiteFlow:
             retry_timeout=min(retry_timeout, 5) if _recent(self.record.unfinished_runs) else retry_timeout,
             check_mode=erp_check, warn=self.warn,
             # A site whose inventory names a licence type is MYOB: its edition maps licence types.
-            myob=bool(site.user.get("licence_types")))
+            myob=bool(site.user.get("licence_types")), guard=admin_guard)
         self.ocerra = None
         if mode != PUBLISH:
             self.ocerra = OcerraClient(
                 site.ocerra["url"], site.ocerra["username"], self._ocerra_password,
                 validate_certs=site.ocerra.get("validate_certs", True), ca_path=site.ocerra.get("ca_path"),
-                timeout=timeout, retry_timeout=retry_timeout, check_mode=check_mode, warn=self.warn)
+                timeout=timeout, retry_timeout=retry_timeout, check_mode=check_mode, warn=self.warn,
+                guard=sign_ins.ocerra_user(state_dir, site.ocerra["url"], site.ocerra["username"])
+                if state_dir else UNGUARDED)
         self.user, self.entities = FlowUser(self), FlowEntities(self)
         self.change, self.rotation = SafeChange(self), Rotation(self)
 

@@ -48,6 +48,12 @@ def outcome(record):
         result["rotation"] = record.rotation
     if record.store_written_back:
         result["reason"] += " " + record.store_written_back
+    if record.taken_over:
+        result["reason"] = ("Take-over (nobody knew the API user's password): a new one generated to the policy %s "
+                            "as pending in %s before anything else is written, and set in the ERP as the admin, "
+                            "never by signing in with an unknown password. " % (
+                                "would be stored" if record.check_mode else "is stored", record.site.store.where)
+                            ) + result["reason"]
     return result
 
 
@@ -259,6 +265,15 @@ def _done(record, views, erp, login):
     return status, ("Done: " if record.mode == RESTORE else "") + "; ".join(parts) + "."
 
 
+def _sent_before(record):
+    """What this run wrote before a change stopped at its start, in words: the ERP step's
+    writes (an unlock, the user's flags) come before the password change."""
+    if not record.erp.actions:
+        return "This run stopped without changing anything. "
+    return "Before it stopped, this run sent to the ERP: %s; the password was not changed. " % ", ".join(
+        record.erp.actions)
+
+
 def _changed(record):
     login = record.site.login or "the API user"
     failed = record.failed_step
@@ -291,7 +306,7 @@ def _changed(record):
                 % failed.name}[stage]
         half, state = _state(record)
         if stage == "lock":
-            state = "This run stopped without changing anything. " + state
+            state = _sent_before(record) + state
         sessions = _abandoned_sessions(record) if failed.error_kind == LOGIN_LIMIT else ""
         advice = " Run again then: the next run finishes the change." if half and sessions else \
             " Fix the cause and run again."

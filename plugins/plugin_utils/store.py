@@ -156,13 +156,10 @@ def store_problem(host, variables, secrets, decrypt=True):
         return str(name), None, exc.message
     try:
         store.check()
-        stored = store.read() if decrypt else None
+        if decrypt:
+            store.read()
     except StoreError as exc:
         return store.where, store.path, exc.message
-    if stored is not None and not (stored.current or stored.pending) and "api_user_password" not in variables:
-        return store.where, store.path, (
-            f"{store.where} holds no password yet and api_user_password is not given: no run can check the API "
-            "user's password or connect an entity; give api_user_password (vaulted)")
     return None
 
 

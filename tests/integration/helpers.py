@@ -143,10 +143,16 @@ class Site:
 
     def set_api_password(self, host, password):
         """Replace the host's vaulted api_user_password (the inventory's desired password)."""
+        self.set_secret(host, "api_user_password", password)
+
+    def set_secret(self, host, name, value):
+        """Replace the vaulted variable `name` of the host (None: of group_vars/all) with
+        `value`, which the secret checks then look for too."""
+        self.extra_secrets.add(value)
         path = self.vars_file(host)
         text = path.read_text()
-        text, n = re.subn(r"^api_user_password: !vault \|\n(?:[ \t]+.*\n)+",
-                          vault_block("api_user_password", password).replace("\\", "\\\\"), text, flags=re.M)
+        text, n = re.subn(r"^%s: !vault \|\n(?:[ \t]+.*\n)+" % name,
+                          vault_block(name, value).replace("\\", "\\\\"), text, flags=re.M)
         assert n == 1, text
         path.write_text(text)
 

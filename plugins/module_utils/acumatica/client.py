@@ -16,6 +16,7 @@ from ..errors import RateLimited, ToolkitError, TransportError
 from ..http import HttpSeam
 from ..module_kit import check_options, require_http
 from ..secrets import Secrets
+from ..sign_in_guard import UNGUARDED
 from .user_fields import CORE, MYOB
 
 SERVICE = "MYOB Acumatica"
@@ -40,7 +41,7 @@ class AcumaticaClient:
 
     def __init__(self, url, tenant, user, password, *, branch=None, validate_certs=True, ca_path=None,
                  timeout=30, retry_timeout=60, check_mode=False, warn=None, sleep=time.sleep,
-                 poll_interval=5, poll_timeout=900, myob=False):
+                 poll_interval=5, poll_timeout=900, myob=False, guard=UNGUARDED):
         self._seam_options = dict(service=SERVICE, validate_certs=validate_certs, ca_path=ca_path,
                                   timeout=timeout, retry_timeout=retry_timeout, check_mode=check_mode,
                                   sleep=sleep)
@@ -57,6 +58,7 @@ class AcumaticaClient:
         # The User endpoint this client reads and writes: the MYOB edition maps licence types.
         self.edition = MYOB if myob else CORE
         self._probe_out = None      # the thread of a probe's sign-out
+        self._guard = guard         # the admin's failed sign-ins across runs (sign_in_guard.py)
 
     @classmethod
     def from_module(cls, module, **extra):
@@ -109,7 +111,12 @@ class AcumaticaClient:
         self._adopt_late_sign_in()
         if self.signed_in:
             return
-        failure = self._sign_in(self.seam, self.user, self._password)
+        with self._guard.attempt(self._password) as attempt:
+            failure = self._sign_in(self.seam, self.user, self._password)
+            if failure is None:
+                attempt.worked()
+            elif failure.code in (ae.INVALID, ae.LOCKED):
+                attempt.refused(locked=failure.code == ae.LOCKED)
         if failure is not None:
             raise ae.sign_in_error(failure, self.site, self.user, failure.waited)
         self.signed_in = True

@@ -18,6 +18,7 @@ from ..errors import ApiError
 from ..http import HttpSeam
 from ..module_kit import check_options, ocerra_connection_spec, require_http
 from ..secrets import Secrets
+from ..sign_in_guard import UNGUARDED
 from .errors import (OcerraAuthError, OcerraForbidden, OcerraNotFound, OcerraRejected, OcerraServerError,
                      WrongClient)
 
@@ -79,7 +80,7 @@ class OcerraClient:
 
     def __init__(self, url, username, password, *, selection="auto", validate_certs=True,
                  ca_path=None, timeout=30, retry_timeout=60, check_mode=False, warn=None,
-                 sleep=time.sleep):
+                 sleep=time.sleep, guard=UNGUARDED):
         self.username = username
         self.selection = selection
         self.http = HttpSeam(url, service="Ocerra", validate_certs=validate_certs, ca_path=ca_path,
@@ -91,6 +92,7 @@ class OcerraClient:
         self._current = None       # the client a switch call last selected
         self._accepted = False     # the credentials worked for an earlier request
         self._names = {}
+        self._guard = guard        # the service user's failed sign-ins across runs (sign_in_guard.py)
 
     @classmethod
     def from_module(cls, module):
@@ -212,21 +214,30 @@ class OcerraClient:
 
     # ---- HTTP and errors -------------------------------------------------------------------
     def _authenticate(self):
-        """Basic auth on the session, the first time a request needs it."""
+        """Basic auth on the session, the first time a request needs it; the password."""
         with self._authenticating:
             if self.http.session.auth is not None:
-                return
+                return self.http.session.auth[1].decode()
             password = self._password() if callable(self._password) else self._password
             self.secrets.add(password, basic_user=self.username)
             # UTF-8 (RFC 7617's charset, what ASP.NET Core Basic handlers usually decode);
             # requests would send Latin-1 and fail on anything beyond it.
             self.http.session.auth = (self.username.encode(), password.encode())
+            return password
 
     def _call(self, method, path, client_id=None, body=None, read_only=False, safe=None):
-        self._authenticate()
-        response = self.http.request(
-            method, path, params={"clientId": client_id} if client_id else None, json=body,
-            safe=(method == "GET") if safe is None else safe, read_only=read_only)
+        password = self._authenticate()
+        kwargs = dict(params={"clientId": client_id} if client_id else None, json=body,
+                      safe=(method == "GET") if safe is None else safe, read_only=read_only)
+        if self._accepted:
+            response = self.http.request(method, path, **kwargs)
+        else:   # the first answer says whether the credentials work: guarded across runs
+            with self._guard.attempt(password) as attempt:
+                response = self.http.request(method, path, **kwargs)
+                if response.status_code == 401:
+                    attempt.refused()
+                elif response.status_code < 400:
+                    attempt.worked()
         if response.status_code >= 400:
             raise self._error(response, method, path, client_id)
         self._accepted = True

@@ -1,0 +1,202 @@
+"""Failed sign-ins remembered across runs, per account, so that no run locks an account out.
+
+Every account the toolkit signs in as with a password that may be wrong locks after a few
+failures: the ERP's admin (MYOB Acumatica: 3 failures within 10 minutes lock it for 15; the
+site's `api_user_lockout_threshold` is the ERP's setting) and the Ocerra service user (ASP.NET
+Identity: 5 failures, counted until a sign-in works). One run knows nothing of the failures of
+earlier runs, plans included, so each failure is kept in the state folder
+(`sign-ins/<account>.json`: the account's name, when each failure happened and a salted
+PBKDF2 fingerprint of the password that failed, never the password). Before signing in, a run
+refuses when
+
+  * the same password already failed within the window: it would fail again, and count; or
+  * the failures within the window are threshold - 1: one more could lock the account (a
+    person keeps the last attempt).
+
+A sign-in that works forgets the account's failures, as the services reset their counters.
+The API user is not guarded here: the ERP exposes its count (FailedPasswordAttemptCount),
+which flow_user reads before every probe.
+
+Workers of one run: the first sign-in of an account is made under the account's file lock, so
+a password that fails fails once, not once per site; once it has worked in this run (a marker
+in the run's folder), the other sites sign in without waiting.
+"""
+import fcntl
+import hashlib
+import json
+import os
+import re
+import secrets
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+from ansible_collections.ocerra.acumatica.plugins.module_utils.sign_in_guard import Attempt
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import run_dir
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.files import write_json
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import fingerprint
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import LockoutRisk
+
+ERP_WINDOW = timedelta(minutes=15)      # the counter's 10-minute reset and the 15-minute lock-out
+OCERRA_THRESHOLD = 5                    # ASP.NET Identity's default
+KEEP = 20                               # failures kept per account
+
+
+def _now():
+    return datetime.now(timezone.utc)
+
+
+def _stamp(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(text):
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
+class Account:
+    """One account on one service: `name` (for messages, e.g. "'admin' on MYOB Acumatica
+    https://erp (tenant 'T')"), its lock-out `threshold`, the `window` its failures count in
+    (None: until a sign-in works), the option to correct (`option`)."""
+
+    def __init__(self, state_dir, key, name, *, threshold, window, option, now=_now):
+        digest = hashlib.sha256("|".join(key).casefold().encode()).hexdigest()[:16]
+        slug = re.sub(r"[^a-z0-9]+", "-", key[-1].casefold()).strip("-")[:40]
+        self.path = os.path.join(state_dir, "sign-ins", f"{slug}-{digest}.json")
+        self.marker = f"sign-in-{digest}"
+        self.name, self.threshold, self.window, self.option = name, max(int(threshold), 1), window, option
+        self._now = now
+
+    @contextmanager
+    def attempt(self, password):
+        """Yield an Attempt to report the answer to; LockoutRisk instead when signing in could
+        lock the account. Under the account's lock unless it already worked in this run."""
+        if self._worked_in_this_run():
+            yield _Recorder(self, password, None)
+            return
+        with self.locked():
+            data = self.load()
+            self._refuse_if_risky(data, password)
+            yield _Recorder(self, password, data)
+
+    @contextmanager
+    def locked(self):
+        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+        fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    # ---- the record ------------------------------------------------------------------------
+    def load(self):
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("failures"), list) or not data.get("salt"):
+            data = {"account": self.name, "salt": secrets.token_hex(16), "failures": []}
+        data["failures"] = [f for f in data["failures"] if isinstance(f, dict) and _parse(f.get("at"))]
+        return data
+
+    def counted(self, data):
+        """The failures that still count toward a lock-out."""
+        if self.window is None:
+            return data["failures"]
+        since = self._now() - self.window
+        return [f for f in data["failures"] if _parse(f["at"]) > since]
+
+    def _refuse_if_risky(self, data, password):
+        counted = self.counted(data)
+        if not counted:
+            return
+        mark = fingerprint(password, data["salt"])
+        same = [f for f in counted if f.get("fingerprint") == mark]
+        at = ", ".join(f["at"] for f in counted)
+        when = self._safe_after(same or counted)
+        forget = (f"If a person has since signed in as that user, remove {self.path} to forget these failures."
+                  if not same else "")
+        if same:
+            raise LockoutRisk(
+                f"Not signing in as {self.name}: this password was refused {len(same)} time(s) "
+                f"({at}), so it would be refused again and count toward locking the account out (lock-out after "
+                f"{self.threshold}). Correct {self.option}; the same password is tried again {when}.",
+                account=self.name, failures=len(counted))
+        if len(counted) >= self.threshold - 1:
+            raise LockoutRisk(
+                f"Not signing in as {self.name}: {len(counted)} failed sign-in(s) recorded ({at}); one more could "
+                f"lock the account out (lock-out after {self.threshold}), so the last attempt is left to a person. "
+                f"Safe {when}. {forget}".strip(), account=self.name, failures=len(counted))
+
+    def _safe_after(self, failures):
+        if self.window is None:
+            return "once a sign-in as that user has worked (the service counts failures until then)"
+        return "after " + _stamp(min(_parse(f["at"]) for f in failures) + self.window)
+
+    def failed(self, data, password, locked):
+        data["failures"].append({"at": _stamp(self._now()), "fingerprint": fingerprint(password, data["salt"]),
+                                 **({"locked": True} if locked else {})})
+        self.save(data)
+
+    def save(self, data):
+        data["failures"] = data["failures"][-KEEP:]
+        write_json(self.path, data, indent=1)
+
+    # ---- this run -----------------------------------------------------------------------------
+    def _worked_in_this_run(self):
+        folder = run_dir.path()
+        return bool(folder) and os.path.exists(os.path.join(folder, self.marker))
+
+    def worked_in_this_run(self):
+        folder = run_dir.path()
+        if folder:
+            with open(os.path.join(folder, self.marker), "w", encoding="ascii"):
+                pass
+
+    def forget_run(self):
+        folder = run_dir.path()
+        if folder:
+            try:
+                os.unlink(os.path.join(folder, self.marker))
+            except FileNotFoundError:
+                pass
+
+
+class _Recorder(Attempt):
+    """What the answer changes in the account's record (`data` None: read it now, under no
+    lock, as a run where the account already worked)."""
+
+    def __init__(self, account, password, data):
+        self.account, self.password, self.data = account, password, data
+
+    def worked(self):
+        if self.data is not None:
+            if self.data["failures"]:
+                self.data["failures"] = []
+                self.account.save(self.data)
+            self.account.worked_in_this_run()
+
+    def refused(self, locked=False):
+        account = self.account
+        account.forget_run()
+        if self.data is not None:
+            account.failed(self.data, self.password, locked)
+            return
+        with account.locked():
+            account.failed(account.load(), self.password, locked)
+
+
+def erp_admin(state_dir, url, tenant, user, threshold):
+    site = f"{url} (tenant '{tenant}')"
+    return Account(state_dir, ("erp", str(url).rstrip("/"), str(tenant), str(user)),
+                   f"'{user}' on MYOB Acumatica {site}", threshold=threshold, window=ERP_WINDOW,
+                   option="erp_admin_password")
+
+
+def ocerra_user(state_dir, url, username):
+    return Account(state_dir, ("ocerra", str(url).rstrip("/"), str(username)), f"'{username}' on Ocerra {url}",
+                   threshold=OCERRA_THRESHOLD, window=None, option="ocerra_password")
