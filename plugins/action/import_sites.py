@@ -9,6 +9,7 @@ site's API user. Writes only a new folder (never an existing inventory); in chec
 nothing. Progress goes to the terminal as the sites are read.
 """
 from ansible.errors import AnsibleError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
 from ansible.utils.display import Display
@@ -17,8 +18,9 @@ from ansible.vars.manager import VariableManager
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import OcerraClient
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import site_key
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils import adopt, starting_inventory
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import adopt, sign_ins, starting_inventory, store
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import default_state_dir
 
 display = Display()
 
@@ -38,20 +40,32 @@ class ActionModule(ControllerAction):
         "ocerra_validate_certs": {"type": "bool", "default": True},
         "ocerra_ca_path": {"type": "path"},
         "erp_admins": {"type": "list", "elements": "dict", "default": [], "options": ADMIN},
+        "password_store": {"type": "str"},
+        "password_store_options": {"type": "dict"},
+        "password_vault_id": {"type": "str"},
+        "state_dir": {"type": "path"},
         "timeout": {"type": "int", "default": 30},
     }
+    VARIABLES = {"state_dir": "toolkit_state_dir"}
 
     def run(self, tmp=None, task_vars=None):
         result, args = self.begin(tmp, task_vars or {})
+        state_dir = args["state_dir"] or default_state_dir()
         ocerra = OcerraClient(args["ocerra_url"], args["ocerra_username"], args["ocerra_password"],
                               validate_certs=args["ocerra_validate_certs"], ca_path=args["ocerra_ca_path"],
-                              timeout=args["timeout"], retry_timeout=args["timeout"], warn=display.warning)
+                              timeout=args["timeout"], retry_timeout=args["timeout"], warn=display.warning,
+                              guard=sign_ins.ocerra_user(state_dir, args["ocerra_url"], args["ocerra_username"]))
         try:
+            # What would refuse the import at the end is refused before anything signs in.
+            starting_inventory.check_dest(args["dest"])
+            store = self._store(args)
             known = self._known(args["existing"]) if args["existing"] else {}
             sites, unusable, unreadable, differences = adopt.survey(
-                ocerra, args["erp_admins"], known, progress=lambda text: display.display("import: " + text))
+                ocerra, args["erp_admins"], known, progress=lambda text: display.display("import: " + text),
+                state_dir=state_dir)
             files = starting_inventory.render(sites, unusable, unreadable, differences,
-                                              {"url": args["ocerra_url"], "username": args["ocerra_username"]})
+                                              {"url": args["ocerra_url"], "username": args["ocerra_username"]},
+                                              args["erp_admins"], store)
             if not self._task.check_mode:
                 starting_inventory.write(args["dest"], files)
         except (ToolkitError, starting_inventory.Refused, AnsibleError, OSError) as exc:
@@ -72,6 +86,25 @@ class ActionModule(ControllerAction):
             + [f"{len(sites)} new site(s) written to {args['dest']}" if not self._task.check_mode
                else f"{len(sites)} new site(s) would be written to {args['dest']} (check mode)"])
         return result
+
+    @staticmethod
+    def _store(args):
+        """The store variables every imported site gets, its plugin found and its options valid
+        (StoreError otherwise); None without a store."""
+        name = args["password_store"]
+        if store.plugin_name(name) is None:
+            return None
+        options = args["password_store_options"] or {}
+        checked = ArgumentSpecValidator(store.store_class(name).OPTIONS).validate(options)
+        if checked.error_messages:
+            raise store.StoreError(f"password_store_options of {store.plugin_name(name)}: "
+                                   + "; ".join(checked.error_messages))
+        chosen = {"api_user_password_store": name}
+        if options:
+            chosen["api_user_password_store_options"] = options
+        if args["password_vault_id"]:
+            chosen["api_user_password_vault_id"] = args["password_vault_id"]
+        return chosen
 
     def _known(self, path):
         """Site key -> {host, login, client_ids, names} of an existing inventory's hosts (its

@@ -21,7 +21,10 @@ description:
     the flags in C(IMPORT.md) say.
   - Nothing is written to Ocerra or the ERPs, and no secret is written (Ocerra never returns a
     password). The files carry C(FILL IN) placeholders that C(./run validate) reports as missing.
-  - An inventory is never overwritten. O(dest) must not exist or be empty. Given O(existing),
+  - The sites one O(erp_admins) entry matched form a group C(erp_admin_<n>) whose
+    C(group_vars/erp_admin_<n>.yml) holds that admin's user and password placeholder once.
+  - An inventory is never overwritten. O(dest) must not exist or be empty (checked before
+    anything is read). Given O(existing),
     its sites are compared instead of adopted again - the entities they lack and logins that
     differ are listed - and only the other sites are written to O(dest), with host names that
     do not clash, so both can be used together (C(-i existing -i dest)).
@@ -106,6 +109,28 @@ options:
       ca_path:
         description: A CA bundle for the ERP's certificate.
         type: path
+  password_store:
+    description:
+      - The password store every imported site keeps its API user's password in (the value of
+        C(api_user_password_store), e.g. C(vault_file) or C(ocerra.acumatica.hashi_vault)),
+        written to C(group_vars/all.yml). No C(api_user_password) placeholder is written then:
+        the first provision takes each site over (a generated password, stored first, set in the
+        ERP as the admin and given to every entity).
+      - The plugin and its options are checked before anything is read.
+    type: str
+  password_store_options:
+    description: The store's options (C(api_user_password_store_options)).
+    type: dict
+  password_vault_id:
+    description: The vault id of a C(vault_file) store (C(api_user_password_vault_id)).
+    type: str
+  state_dir:
+    description:
+      - The controller's state folder, where failed sign-ins of the admins and the Ocerra
+        service user are remembered across runs, so an import run again with a wrong password
+        does not lock the account. Defaults to the variable C(toolkit_state_dir), else
+        C($XDG_STATE_HOME/ocerra-acumatica).
+    type: path
   timeout:
     description: Seconds per request.
     type: int

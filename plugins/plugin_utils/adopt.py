@@ -17,11 +17,14 @@ from urllib.parse import urlsplit
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.client import AcumaticaClient
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user_fields import CORE, MYOB
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.errors import EndpointNotPublished
+from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.password_step import DEFAULT_LOCKOUT_THRESHOLD
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user import view
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user_fields import DEFAULT_LOGIN
 from ansible_collections.ocerra.acumatica.plugins.module_utils.base_url import is_loopback, problem
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.connection import base_url, find_connections, site_key
+from ansible_collections.ocerra.acumatica.plugins.module_utils.sign_in_guard import UNGUARDED
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import sign_ins
 
 ERP_WORKERS = 8             # sites whose API user is read at once (one admin session each)
 SHARED_ROLES = {"administrator", "customizer"}     # roles no dedicated API user needs
@@ -103,12 +106,15 @@ def match_admin(site, admins):
     return None
 
 
-def read_user(site, admin, timeout=30):
+def read_user(site, admin, timeout=30, state_dir=None):
     """Read the site's API user in one admin session (signed out on every path); a flag when it
-    cannot be read."""
+    cannot be read. With `state_dir`, the admin's failed sign-ins are remembered across runs
+    (sign_ins.py): an import run again with a wrong admin password does not lock the admin."""
+    guard = UNGUARDED if not state_dir else sign_ins.erp_admin(state_dir, site.url, site.tenant, admin["user"],
+                                                               DEFAULT_LOCKOUT_THRESHOLD)
     client = AcumaticaClient(site.url, site.tenant, admin["user"], admin["password"],
                              validate_certs=admin.get("validate_certs", True), ca_path=admin.get("ca_path"),
-                             timeout=timeout, retry_timeout=timeout, myob=True)
+                             timeout=timeout, retry_timeout=timeout, myob=True, guard=guard)
     try:
         try:
             site.user = view(client.get_user(site.login))
@@ -172,7 +178,7 @@ def printable(text):
     return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", str(text)).strip()
 
 
-def survey(ocerra, admins, known=None, progress=None):
+def survey(ocerra, admins, known=None, progress=None, state_dir=None):
     """(sites, unusable entities, unreadable entities, differences) of what `ocerra`'s service
     user sees. `known` maps a site key to an existing inventory's host ({host, login,
     client_ids, names}): those sites are compared, not adopted again."""
@@ -192,7 +198,7 @@ def survey(ocerra, admins, known=None, progress=None):
     done = []
 
     def read(site):
-        read_user(site, site.admin)
+        read_user(site, site.admin, state_dir=state_dir)
         done.append(site)
         progress(f"ERP {len(done)}/{len(to_read)}: {site.host} ({site.url}, tenant {site.tenant}) "
                  + ("read" if site.user else "not read"))

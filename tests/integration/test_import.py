@@ -10,7 +10,7 @@ import yaml
 
 from bench import gen
 from tests.integration.conftest import default_seed_dict
-from tests.integration.helpers import ANSIBLE_BIN, ROOT, OCERRA_LOGIN, Site, leaked_forms, vault_block
+from tests.integration.helpers import ANSIBLE_BIN, ROOT, OCERRA_LOGIN, Site, decrypt, leaked_forms, vault_block
 
 HAND = {"acme": "Acme-typed-by-hand-2024", "bravo": "Bravo-typed-by-hand-2024", "charlie": "Charlie-by-hand-2024x"}
 ROLES = ["AP Clerk", "GL Clerk", "TX Viewer"]
@@ -75,9 +75,15 @@ def run_import(site, admins, dest, *args, existing=None, admin_for=("acme", "bra
         lines.append(f"import_existing: {existing}")
     vars_file = site.tmp / "adopt.yml"
     vars_file.write_text("\n".join(lines) + "\n")
+    return import_playbook(site, vars_file, *args)
+
+
+def import_playbook(site, vars_file, *args):
+    """playbooks/import.yml with the variables file, the test's own state folder; (process, output)."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    done = subprocess.run([str(ANSIBLE_BIN / "ansible-playbook"), "playbooks/import.yml", "-e", f"@{vars_file}", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([str(ANSIBLE_BIN / "ansible-playbook"), "playbooks/import.yml", "-e", f"@{vars_file}",
+                           "-e", f"toolkit_state_dir={site.state_dir}", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     return done, done.stdout + done.stderr
 
 
@@ -119,10 +125,13 @@ def fill_in(folder, admins):
         assert n == 1, (path, name)
         path.write_text(text)
 
+    groups = yaml.safe_load((folder / "hosts.yml").read_text())["all"]["children"]
     for host in HOSTS:
         instance = host.split("_")[0]
         path = folder / "host_vars" / f"{host}.yml"
-        replace(path, "erp_admin_password", admins.get(instance, "Unknown-admin-password-1"))
+        group = [g for g, members in groups.items() if g.startswith("erp_admin_") and host in members["hosts"]]
+        replace(folder / "group_vars" / f"{group[0]}.yml" if group else path, "erp_admin_password",
+                admins.get(instance, "Unknown-admin-password-1"))
         replace(path, "api_user_password", HAND.get(instance, "Zulu-password-12345"))
         if "# FILL IN erp_admin_user" in path.read_text():
             path.write_text(path.read_text().replace("# FILL IN erp_admin_user", "erp_admin_user: admin\n#"))
@@ -137,9 +146,16 @@ def test_import_groups_names_flags_and_writes_an_inventory_provision_plans_no_ch
     assert re.search(r"import: ERP 4/4: ", out) and "import: Ocerra: 9 entities read, 4 ERP sites" in out, out
     files = files_of(dest)
     assert_nothing_secret([out, *files.values()], secrets_of(site, admins))
-    assert set(files) == {"IMPORT.md", "hosts.yml", "group_vars/all.yml"} | {f"host_vars/{h}.yml" for h in HOSTS}
-    hosts = yaml.safe_load(files["hosts.yml"])["all"]["children"]["imported"]["hosts"]
-    assert set(hosts) == HOSTS
+    admin_groups = {f"group_vars/erp_admin_{n}.yml" for n in (1, 2, 3, 4)}
+    assert set(files) == {"IMPORT.md", "hosts.yml", "group_vars/all.yml"} | admin_groups | {
+        f"host_vars/{h}.yml" for h in HOSTS}
+    children = yaml.safe_load(files["hosts.yml"])["all"]["children"]
+    assert set(children["imported"]["hosts"]) == HOSTS
+    # One group per admin entry, in the entries' order (acme, bravo, charlie, zulu): its credentials once.
+    assert [set(children[f"erp_admin_{n}"]["hosts"]) for n in (1, 2, 3, 4)] == [{h} for h in sorted(HOSTS)]
+    assert yaml.safe_load(files["group_vars/erp_admin_1.yml"]) == {"erp_admin_user": "admin"}
+    assert "# FILL IN erp_admin_password" in files["group_vars/erp_admin_1.yml"]
+    assert "erp_admin" not in files["host_vars/acme_company.yml"]
 
     # Grouping: the entity with another login is not managed, and says why; URL and tenant as the ERP compares.
     bravo = yaml.safe_load(files["host_vars/bravo_bravolive.yml"])
@@ -151,7 +167,7 @@ def test_import_groups_names_flags_and_writes_an_inventory_provision_plans_no_ch
     assert acme["api_user_roles"] == sorted(ROLES) and acme["api_user_licence_type"] == "Full User (Full API)"
     assert acme["api_user_email"] == "api@acme.example.com" and acme["api_user_last_name"] == "By hand"
     shared = yaml.safe_load(files["group_vars/all.yml"])
-    assert shared["api_user_login"] == "OcerraAPI" and shared["erp_admin_user"] == "admin"
+    assert shared["api_user_login"] == "OcerraAPI" and "erp_admin_user" not in shared
     assert shared["ocerra_username"] == OCERRA_LOGIN and "ocerra_password" not in shared
 
     # The flags: two logins, no endpoint, an unknown ERP, an entity without ERP settings.
@@ -184,9 +200,11 @@ def test_an_inventory_is_never_overwritten_and_an_existing_one_gets_only_what_it
     dest = tmp_path / "imported"
     dest.mkdir()
     (dest / "hosts.yml").write_text("kept: as it was\n")
+    before = len(site.erp_log()), len(site.ocerra_log())
     done, out = run_import(site, admins, dest)
     assert done.returncode != 0 and "never overwrites an inventory" in out, out
     assert files_of(dest) == {"hosts.yml": "kept: as it was\n"}
+    assert (len(site.erp_log()), len(site.ocerra_log())) == before      # refused before any sign-in
 
     # site.inventory is the toolkit's own inventory of acme, bravo and charlie; acme lists two of
     # its three entities, bravo names the wrong login: only zulu is new.
@@ -227,10 +245,7 @@ def test_a_large_account_is_imported_in_one_run_with_progress(sandbox, tmp_path)
                   "import_erp_admins": [{"url": f"{url}/{s['instance']}", "user": "admin", "password": s["admin_password"]}
                                         for s in sites]}
     (tmp_path / "adopt.yml").write_text(yaml.safe_dump(adopt_vars))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    done = subprocess.run([str(ANSIBLE_BIN / "ansible-playbook"), "playbooks/import.yml", "-e", f"@{tmp_path / 'adopt.yml'}"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    out = done.stdout + done.stderr
+    done, out = import_playbook(Site(sandbox, tmp_path), tmp_path / "adopt.yml")
     assert done.returncode == 0, out
     assert "import: Ocerra: 300 entities read, 150 ERP sites" in out and "import: ERP 150/150: " in out
     hosts = sorted(p.stem for p in (tmp_path / "imported" / "host_vars").iterdir())
@@ -240,3 +255,83 @@ def test_a_large_account_is_imported_in_one_run_with_progress(sandbox, tmp_path)
     assert_nothing_secret([out, report], {s["admin_password"] for s in sites} | {"Bench-ocerra-password-1"})
     counters = sandbox.erp.counters().values()
     assert sum(c["signins"] for c in counters) == 150 == sum(c["signouts"] for c in counters)
+
+
+def test_three_imports_with_a_wrong_admin_password_lock_nobody(world, tmp_path):
+    site, admins = world
+    wrong = dict(admins, bravo="Wrong-admin-password-9")
+    failed = {k: c["failed_signins"] for k, c in site.sandbox.erp.counters().items()}     # Ocerra's sync's
+    notes = []
+    for n in range(3):
+        done, out = run_import(site, wrong, tmp_path / f"imported-{n}")
+        assert done.returncode == 0, out
+        notes.append((tmp_path / f"imported-{n}" / "IMPORT.md").read_text())
+    assert_nothing_secret(notes, {"Wrong-admin-password-9"})
+    counters = site.sandbox.erp.counters()
+    added = {k: c["failed_signins"] - failed.get(k, 0) for k, c in counters.items()}
+    assert added == {k: int(k == "bravo/BravoLive") for k in added}     # the first import's; then not tried
+    bravo = next(t for i in site.sandbox.erp.state()["instances"] if i["name"] == "bravo" for t in i["tenants"])
+    assert not next(u for u in bravo["users"] if u["username"] == "admin")["locked"]
+    assert "invalid credentials" in notes[0]
+    assert all("Not signing in as 'admin' on MYOB Acumatica" in n and "refused 1 time(s)" in n for n in notes[1:])
+
+
+def test_fifty_sites_from_nothing_to_connected_with_only_the_partners_secrets_typed(sandbox, tmp_path):
+    """The README's adoption path: 50 sites connected by hand (an API password nobody has any
+    more), one partner admin for every ERP. Import with a store, type the Ocerra and the admin
+    passwords once each, validate, provision: every entity Connected, every password in the store."""
+    partner_admin, ocerra_password = "Partner-admin-Pw-2026!x", "Bench-ocerra-password-1"
+    sites = gen.make_sites(50)
+    seed = gen.make_seed(sites, ocerra_password)
+    hand = {}
+    for instance, facts in zip(seed["acumatica"]["instances"], sites):
+        tenant = instance["tenants"][0]
+        tenant["users"][0]["password"] = partner_admin
+        hand[facts["instance"]] = facts["api_password"]
+        tenant["users"].append({"username": "OcerraAPI", "password": facts["api_password"],
+                                "email": f"api@{facts['instance']}.example.com", "first_name": "Ocerra",
+                                "last_name": "API", "user_type": "API User", "roles": list(gen.ROLES),
+                                "licence_types": [gen.LICENCE], "password_never_expires": True})
+    for client in seed["ocerra"]["clients"]:
+        instance = client["settings"]["baseUrl"].rsplit("/", 1)[1]
+        client["settings"].update(login="OcerraAPI", password=hand[instance], enableConnection=True)
+    sandbox.reset(seed=seed)
+    sandbox.clock.advance(16 * 60)
+    sandbox.ocerra.sync()
+    runner = Site(sandbox, tmp_path)
+    dest = tmp_path / "partner"
+    (tmp_path / "adopt.yml").write_text(
+        f"import_dest: {dest}\nocerra_url: {sandbox.ocerra_url}\nocerra_username: {gen.OCERRA_LOGIN}\n"
+        + vault_block("ocerra_password", ocerra_password) + "import_erp_admins:\n"
+        + f"  - url: \"{sandbox.acumatica_url}/*\"\n    user: admin\n" + vault_block("password", partner_admin, "    ")
+        + "import_password_store: vault_file\nimport_password_vault_id: sandbox\n")
+    done, out = import_playbook(runner, tmp_path / "adopt.yml")
+    assert done.returncode == 0, out
+    files = files_of(dest)
+    assert sum("FILL IN" in text for text in files.values() if not text.startswith("# Import")) == 2
+    assert "takes the site over" in files["group_vars/all.yml"] or "takes each site over" in files["IMPORT.md"]
+
+    # What the partner types: the two secrets, once each.
+    for path, name, value in ((dest / "group_vars" / "all.yml", "ocerra_password", ocerra_password),
+                              (dest / "group_vars" / "erp_admin_1.yml", "erp_admin_password", partner_admin)):
+        text, n = re.subn(rf"^# FILL IN {name}:.*\n(#   .*\n)?", vault_block(name, value).replace("\\", "\\\\"),
+                          path.read_text(), flags=re.M)
+        assert n == 1
+        path.write_text(text)
+    checked, errors = validate_errors(dest)
+    assert checked.returncode == 0 and not errors, checked.stdout + checked.stderr
+
+    runner.inventory = dest
+    runner.extra_secrets |= set(hand.values()) | {partner_admin, ocerra_password}
+    run = runner.finish(runner.start("provision.yml"), check_secrets=False)
+    stores = [yaml.safe_load(decrypt(p.read_text())) for p in (dest / ".api-user-passwords").glob("*.yml")]
+    assert len(stores) == 50 and all(st["current"] and not st.get("pending") for st in stores)
+    runner.extra_secrets |= {st["current"] for st in stores}
+    runner.assert_no_secret(run)
+    assert run.rc == 0 and set(run.statuses().values()) == {"changed"}, [e["reason"] for e in run.report["sites"].values()][:3]
+    assert all(e["reason"].startswith("Take-over") and e["rotation"] == "finished" for e in run.report["sites"].values())
+    clients = sandbox.ocerra.state()["clients"]
+    assert len(clients) == 100 and all(c["settings"]["status"]["code"] == "Connected" and
+                                       c["settings"]["enableConnection"] for c in clients)
+    again = runner.finish(runner.start("provision.yml"), check_secrets=False)
+    assert set(again.statuses().values()) == {"ok"}, again

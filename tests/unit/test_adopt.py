@@ -92,16 +92,17 @@ def test_values_from_the_services_cannot_change_the_files_structure():
     site = adopt.FoundSite("https://x.example/a", evil, [entity(1, url="https://x.example/a", tenant=evil,
                                                            client_name="N\n- client_id: evil")])
     adopt.name_hosts([site])
-    site.admin = {"user": "adm: in"}
+    site.admin = {"user": "adm: in", "url": "https://x.example/*\n  injected: true"}
     site.user = {"exists": True, "email": evil, "roles": [evil], "licence_types": []}
-    files = si.render([site], [], [], [], {"url": "https://ocerra.example", "username": "svc@partner.example"})
+    files = si.render([site], [], [], [], {"url": "https://ocerra.example", "username": "svc@partner.example"},
+                      [site.admin])
     text = files[f"host_vars/{site.host}.yml"]
     assert text.count("!unsafe ") == 3            # tenant, e-mail and role: never templated by Ansible
     host = yaml.load(text, Loader=UnsafeLoader)
     assert host["erp_tenant"] == evil and host["api_user_email"] == evil and host["api_user_roles"] == [evil]
     assert host["ocerra_entities"] == [{"client_id": entity(1)["client_id"]}]
     assert "injected" not in host
-    assert yaml.safe_load(files["group_vars/all.yml"])["erp_admin_user"] == "adm: in"
+    assert yaml.safe_load(files["group_vars/erp_admin_1.yml"]) == {"erp_admin_user": "adm: in"}
 
 
 def test_an_inventory_folder_is_never_overwritten(tmp_path):
