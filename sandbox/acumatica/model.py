@@ -287,10 +287,13 @@ class AcumaticaModel:
             user = tenant.users.get(name.casefold())
             try:
                 self._check_signin(inst, tenant, user, body.get("password"))
-            except AcumaticaError as error:
-                error.site, error.user = site, name
+            except AcumaticaError as refused:
                 self._count(site, "failed_signins", user.username if user else name)
-                raise
+                # Newer builds send every error to their generic page: no text at all.
+                error = refused if self._switches["signin_error_page"] == "none" else \
+                    AcumaticaError(302, None, {"Location": f"/{inst.name}/ui/error"})
+                error.site, error.user = site, name
+                raise error from None
             now = self.clock.now()
             security.register_success(user, now)
             s = Session(secrets.token_hex(12), secrets.token_hex(40).upper(), inst.name,
@@ -399,6 +402,15 @@ class AcumaticaModel:
                 raise NotFound(f"/{s.instance}/entity/{name}/{version}/swagger.json")
             return swagger.render(definition, root, f"/{s.instance}/entity/{name}/{version}",
                                   swagger.openapi3(inst.build, inst.flavour))
+
+    def login_page_tenants(self, instance) -> list:
+        """The tenant names the sign-in page offers (Frames/Login.aspx), for tools that probe
+        an instance's tenants with it; 404 for an unknown instance."""
+        with self._lock:
+            inst = self._instances.get(instance)
+            if inst is None:
+                raise NotFound(f"/{instance}/Frames/Login.aspx")
+            return [t.name for t in inst.tenants.values()]
 
     def auth_swagger(self, instance, root) -> dict:
         with self._lock:

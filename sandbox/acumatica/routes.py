@@ -1,5 +1,6 @@
 """HTTP face of the fake Acumatica: `create_app(model)` maps requests to model calls and
 renders model errors. No rules here. A site's base URL is `/{instance}`."""
+import html
 import json
 
 from flask import Flask, Response, g, jsonify, request
@@ -98,6 +99,25 @@ def create_app(model) -> Flask:
         text = request.args.get("errorcode") or request.args.get("message") or "An error has occurred."
         return Response(f"<html><body><h1>Error</h1><p>{_escape(text)}</p></body></html>",
                         mimetype="text/html")
+
+    @app.get("/<instance>/Frames/Login.aspx", endpoint="login_page")
+    def login_page(instance):
+        # ASP.NET WebForms' sign-in page: user and password boxes, and the tenant box only when
+        # the instance has several tenants (with one, any tenant name signs in to it).
+        tenants = model.login_page_tenants(instance)
+        company = "" if len(tenants) < 2 else (
+            '<select name="ctl00$phUser$cmbCompany" id="ctl00_phUser_cmbCompany">'
+            + "".join(f'<option value="{html.escape(t)}">{html.escape(t)}</option>' for t in tenants) + "</select>")
+        return Response(
+            f'<html><head><title>Sign In</title></head><body><form method="post" action="./Login.aspx" id="form1">'
+            '<input name="ctl00$phUser$txtUser" type="text" id="ctl00_phUser_txtUser"/>'
+            '<input name="ctl00$phUser$txtPass" type="password" id="ctl00_phUser_txtPass"/>'
+            f'{company}<input type="submit" name="ctl00$phUser$btnLogin" value="Sign In"/></form></body></html>',
+            mimetype="text/html")
+
+    @app.get("/<instance>/ui/error", endpoint="ui_error_page")
+    def ui_error_page(instance):
+        return Response("<html><body><h1>Something went wrong</h1></body></html>", mimetype="text/html")
 
     @app.get("/<instance>/entity")
     def endpoints(instance):

@@ -5,6 +5,8 @@ import copy
 DEFAULTS = {
     "flavour": "myob",                        # instances without their own flavour
     "signin_failure_status": 500,             # status of every refused sign-in (§4)
+    "signin_error_page": "none",              # ui_error: every refused sign-in is a 302 to
+                                              # /{instance}/ui/error, without any text (newer builds)
     "login_limit_response": "json500",        # API Login Limit as JSON 500/429, a 302 to
                                               # Error.aspx (errorcode= or message=) or IIS's 429 page
     "unknown_tenant": "error500",             # PXUndefinedCompanyException, or land in tenant 1
@@ -33,6 +35,7 @@ DEFAULTS = {
 CHOICES = {
     "flavour": ("myob", "acumatica"),
     "signin_failure_status": (500, 401, 400),
+    "signin_error_page": ("none", "ui_error"),
     "login_limit_response": ("json500", "json429", "redirect302", "redirect302_message", "iis429"),
     "unknown_tenant": ("error500", "default_tenant"),
     "message_brand": ("Acumatica ERP", "MYOB Acumatica"),

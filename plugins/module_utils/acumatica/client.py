@@ -23,7 +23,8 @@ SERVICE = "MYOB Acumatica"
 LOGIN = "entity/auth/login"
 LOGOUT = "entity/auth/logout"
 PROBE_OUTCOMES = {ae.INVALID, ae.LOCKED, ae.DISABLED, ae.NOT_ACTIVATED, ae.CHANGE_REQUIRED,
-                  ae.LOGIN_LIMIT, ae.API_NOT_ALLOWED, ae.TENANT_NOT_ALLOWED, ae.NO_ACCESS, ae.LICENCE}
+                  ae.LOGIN_LIMIT, ae.API_NOT_ALLOWED, ae.TENANT_NOT_ALLOWED, ae.NO_ACCESS, ae.LICENCE,
+                  ae.UNEXPLAINED}
 PROBE_OK = "ok"
 
 
@@ -115,7 +116,7 @@ class AcumaticaClient:
             failure = self._sign_in(self.seam, self.user, self._password)
             if failure is None:
                 attempt.worked()
-            elif failure.code in (ae.INVALID, ae.LOCKED):
+            elif failure.code in (ae.INVALID, ae.LOCKED, ae.UNEXPLAINED):     # unexplained: it may have counted
                 attempt.refused(locked=failure.code == ae.LOCKED)
         if failure is not None:
             raise ae.sign_in_error(failure, self.site, self.user, failure.waited)

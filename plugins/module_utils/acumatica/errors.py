@@ -6,7 +6,7 @@ status only as a fallback. The errors name the site (URL + tenant) and the user 
 to do; they are built from server texts and names only, never from a request.
 """
 import re
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlsplit
 
 from ..errors import ToolkitError
 
@@ -32,6 +32,7 @@ LICENCE = "licence_unavailable"
 ROLE = "role_not_allowed"
 VALIDATION = "validation"
 OTHER = "other"
+UNEXPLAINED = "unexplained"     # a redirect to the generic /ui/error page: no reason given
 
 # First match wins; texts of reference §4 / §5 / §7, compared case-insensitively.
 _TEXT_RULES = (
@@ -85,6 +86,9 @@ def classify(response):
     if response.status_code in (301, 302, 303, 307) or response.headers.get("Location"):
         texts.append(unquote_plus(response.headers.get("Location", "")))
     text = " ".join(t for t in texts if t)[:_MAX_TEXT]
+    if re.search(r"/ui/error/?$", urlsplit(response.headers.get("Location", "")).path, re.I) and not _by_text(text):
+        # Newer builds send errors to their generic page without a word: the reason is unknown.
+        return Failure(UNEXPLAINED, response.status_code, "a redirect to the generic error page, without a reason", [])
     code = next((code for field, code in _FIELD_RULES
                  if any(path.split("[")[0] == field for path, _message in field_errors)), None)
     for message in [m for _path, m in field_errors] + [text]:
@@ -218,6 +222,10 @@ _SIGN_IN_ADVICE = {
               "Full User (Full API)) on the License Types tab of Users (SM201010)."),
     UNKNOWN_TENANT: (UnknownTenant, "the tenant does not exist on this site. Check the tenant name "
                      "(the Tenant box of the sign-in page)."),
+    UNEXPLAINED: (SignInRefused, "the site answered with a redirect to its generic error page (/ui/error) and no "
+                  "reason: wrong credentials, a locked account and the API Login Limit all look the same there. Not "
+                  "tried again, since each try may count toward a lock-out: sign in once in a browser as that user "
+                  "to see the reason, fix it, then run again."),
     LOGIN_LIMIT: (LoginLimitReached, "API Login Limit: the licence's concurrent API sessions or the "
                   "user's maximum concurrent logins are all in use. Idle API sessions free themselves "
                   "after about 10 minutes; sign out or pause other integrations using this site, or "

@@ -8,9 +8,11 @@ reset, which needs no sign-in (as for a locked user). A probe refused for anythi
 invalid credentials means the password is right and something else stops the sign-in.
 """
 from . import errors as ae
+from . import user_fields as uf
 
 DEFAULT_LOCKOUT_THRESHOLD = 3       # MYOB's and Acumatica's default (SM201060)
 PENDING_STATUS = "Pending Activation"
+LOCKED_STATUS = "Temporarily Locked"
 
 
 def at_lockout_risk(user, threshold):
@@ -62,6 +64,8 @@ def _probe(client, params, before, desired):
     """
     login = params["login"]
     outcome = client.probe_signin(login, params["password"])
+    if outcome == ae.UNEXPLAINED:
+        outcome = _explained(client, login, before)
     if outcome == ae.INVALID:
         # The password the ERP probably holds (the password store's current one, while a new
         # one is pending): a sign-in with it clears the failed attempt just counted, when one
@@ -82,3 +86,16 @@ def _probe(client, params, before, desired):
             "for that user (it is signed in elsewhere, e.g. by Ocerra; MYOB allows one concurrent login "
             "by default). Run again later, raise allowed_sessions, or use update_password: always.")
     return None, outcome == ae.LOCKED
+
+
+def _explained(client, login, before):
+    """A refusal the site gave no reason for (its generic error page), told apart by a second
+    read: the failed sign-in count went up (a wrong password: INVALID, or LOCKED once it
+    reached the threshold) or did not (the password is right; the API Login Limit stopped it)."""
+    record = client.get_user(login) or {}
+    count, status = (uf.BY_KEY[k].read(uf.value(record, uf.BY_KEY[k].contract)) for k in ("failed_attempts", "status"))
+    if status == LOCKED_STATUS:
+        return ae.LOCKED
+    if count is not None and count > int(before["failed_attempts"] or 0):
+        return ae.INVALID
+    return ae.LOGIN_LIMIT

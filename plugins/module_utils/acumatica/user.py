@@ -15,13 +15,12 @@ endpoint is published), at most one probe sign-in + sign-out, and the sign-out.
 """
 from . import errors as ae
 from . import user_fields as uf
-from .password_step import PENDING_STATUS, password_step
+from .password_step import LOCKED_STATUS, PENDING_STATUS, password_step
 from .client import wrap
 from .endpoint import ensure_published
 from ..errors import ToolkitError
 from ..module_kit import PASSWORD_PLACEHOLDER, diff_of
 
-LOCKED_STATUS = "Temporarily Locked"
 ABSENT = {"exists": False}
 
 
