@@ -19,6 +19,8 @@ DEFAULTS = {
     "session_idle_timeout_s": 600,            # a session not signed out frees its slot then
     "password_on_update": "ignored_unless_empty",
     "roles_membership_durable": True,         # False: Roles PUT answers fine, does not persist
+    "never_expires_confirmation": "applied",  # MYOB may ask to confirm Password Never Expires:
+                                              # refused (a field error) or ignored (not kept)
     "action_mode": 204,                       # 202: actions answer 202 + Location, then poll
     "action_polls": 2,                        # polls answering 202 before the 204
     "throttle_response": "text429",
@@ -41,6 +43,7 @@ CHOICES = {
     "message_brand": ("Acumatica ERP", "MYOB Acumatica"),
     "state_format": ("labels", "codes"),
     "password_on_update": ("ignored_unless_empty", "applied"),
+    "never_expires_confirmation": ("applied", "refused", "ignored"),
     "action_mode": (204, 202),
     "throttle_response": ("text429", "json429"),
     "publish_outcome": ("ok", "failed", "inband_error", "lock_conflict"),

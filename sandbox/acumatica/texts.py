@@ -84,3 +84,7 @@ BROKEN_METADATA = "Object reference not set to an instance of an object."       
 
 STATE_LABELS = {"A": "Active", "O": "Online", "D": "Disabled", "L": "Temporarily Locked",
                 "P": "Pending Activation"}                                               # C
+
+# What a site asking to confirm "Password Never Expires" says (A: MYOB's help mentions a
+# confirmation; its text through the contract API is unknown).
+CONFIRM_NEVER_EXPIRES = "Please confirm that the password of this user will never expire."

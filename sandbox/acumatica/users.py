@@ -258,6 +258,11 @@ class Users:
                              ("AllowedSessions", "allowed_sessions")):
             if source in given:
                 setattr(user, attr, given[source])
+        confirm = self.switches["never_expires_confirmation"]
+        if given.get("PasswordNeverExpires") is True and not user.password_never_expires and confirm != "applied":
+            if confirm == "refused":
+                errors[contract("PasswordNeverExpires") or "PasswordNeverExpires"] = texts.CONFIRM_NEVER_EXPIRES
+            given = {k: v for k, v in given.items() if k != "PasswordNeverExpires"}
         for source, attr in (("IsApproved", "is_approved"),
                              ("PasswordNeverExpires", "password_never_expires"),
                              ("PasswordChangeOnNextLogin", "force_change")):

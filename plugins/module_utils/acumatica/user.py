@@ -369,6 +369,9 @@ def _refined(exc, plan, login, client, step):
         return ae.PasswordRejected(
             f"The password policy of MYOB Acumatica {site} rejected the new password for '{login}': "
             f"{failure.text}. Choose one that meets the site's Security Preferences (SM201060).")
+    if failure and any(path.split("[")[0] == uf.BY_KEY["password_never_expires"].contract
+                       for path, _message in failure.field_errors):
+        return never_expires_error(site, login, f"it refused it: {failure.text}", ae.UnexpectedAnswer)
     if code == ae.ACTION_DISABLED:
         return ae.UnexpectedAnswer(
             f"{step} on '{login}' on MYOB Acumatica {site} was refused: {failure.text} The user's state "
@@ -399,9 +402,19 @@ def _verify(plan, actual, login, site):
             f"{plan.after.get('roles')} / {plan.after.get('licence_types')}: the site did not keep the "
             "membership. Assign them by hand on Users (SM201010) and report the site's build.",
             not_kept=wrong)
+    if wrong == ["password_never_expires"]:
+        raise never_expires_error(site, login, "it answered the write with success, and reading the user back shows "
+                                  "it unset", ae.WriteNotDurable)
     raise ae.WriteNotDurable(
         f"MYOB Acumatica {site} accepted the changes to '{login}', but reading it back shows different "
         f"values for {', '.join(wrong)}. Check the user on Users (SM201010).", not_kept=wrong)
+
+
+def never_expires_error(site, login, said, cls):
+    """'Password Never Expires' not set through the API: MYOB may ask a person to confirm it."""
+    return cls(f"MYOB Acumatica {site} did not set 'Password Never Expires' on '{login}' ({said}): the site asks "
+               "for a confirmation the API cannot give. Tick it for that user on Users (SM201010) by hand and run "
+               "again; until then its password expires by the site's policy.", not_kept=["password_never_expires"])
 
 
 def result(plan, endpoint_actions, final, pending, verified=False):
