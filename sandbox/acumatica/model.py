@@ -244,8 +244,10 @@ class AcumaticaModel:
         return inst.max_api_users or self._switches["max_api_users"]
 
     def _sessions_default(self, inst):
-        """AllowedSessions when neither the user nor its type sets one: PXDefault(3), MYOB 1."""
-        return self._switches["allowed_sessions_default"] or (1 if inst.flavour == "myob" else 3)
+        """AllowedSessions when neither the user nor its type sets one: MYOB 1; on Acumatica an
+        empty AllowedSessions leaves the licence's API-user count as the only cap (not the
+        field's PXDefault(3), which only a new record's form shows)."""
+        return self._switches["allowed_sessions_default"] or (1 if inst.flavour == "myob" else self._max_api_users(inst))
 
     def _user_cap(self, inst, tenant, user):
         return allowed_sessions(tenant, user, self._sessions_default(inst))

@@ -66,11 +66,13 @@ def test_per_user_cap_myob_default_is_one(sandbox):
     assert "OcerraAPI" in refused.json()["exceptionMessage"]
 
 
-def test_per_user_cap_acumatica_default_is_three(sandbox):
-    sandbox.reset(seed=site_seed(licence={"max_api_users": 10}, flavour="acumatica"))
-    for _ in range(3):
+def test_per_user_cap_acumatica_default_is_the_licence_s_api_user_count(sandbox):
+    """An empty AllowedSessions on Acumatica: the licence's API-user count applies, not 3."""
+    sandbox.reset(seed=site_seed(licence={"max_api_users": 5}, flavour="acumatica"))
+    for _ in range(5):
         signed_in(sandbox, "OcerraAPI")
-    assert Client(sandbox).login("OcerraAPI", API_PW).status_code == 500
+    refused = Client(sandbox).login("OcerraAPI", API_PW)
+    assert refused.status_code == 500 and "API Login Limit" in refused.json()["exceptionMessage"]
 
 
 def test_per_user_cap_from_user_then_type_then_switch(sandbox):
