@@ -26,8 +26,9 @@ DEFAULTS = {
     "throttle_response": "text429",
     "retry_after": None,                      # seconds in Retry-After on a 429, or absent
     "user_endpoint_installed": False,         # tenants whose seed does not say
-    "publish_ends_sessions": True,            # a publish recycles the application: the
-                                              # instance's API sessions are gone at its end
+    "publish_ends_sessions": False,           # True: a publish recycles the application and the
+                                              # instance's API sessions are gone at its end (False:
+                                              # they survive, as clients polling publishEnd see)
     "licence_view_on_acumatica": "publish_fails",  # an endpoint mapping MYOB's licence view on
                                               # plain Acumatica: its publish fails, or it publishes
                                               # and the tenant's contract API fails (breaks_api)

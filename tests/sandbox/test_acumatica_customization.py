@@ -14,9 +14,14 @@ from tests.sandbox.acumatica_helpers import (API_PW, USER_FIELDS, Client, admin,
 USERS = "entity/UserAdmin/1.0.0/User"
 
 
+# These tests follow a publish that recycles the application (its sessions end): the switch's
+# other value, where they survive, is the default and test_sessions_survive_a_publish_by_default's.
+RECYCLES = {"publish_ends_sessions": True}
+
+
 @pytest.fixture
 def seed():
-    return site_seed(tenants=("Company", "Second"))
+    return site_seed(tenants=("Company", "Second"), switches=RECYCLES)
 
 
 def errors(answer):
@@ -342,7 +347,7 @@ def test_plain_acumatica_fails_to_publish_an_endpoint_mapping_licence_types(sand
 
 def test_plain_acumatica_with_breaks_api_publishes_it_and_every_contract_call_fails(sandbox):
     sandbox.reset(seed=site_seed(flavour="acumatica", installed=True,
-                                 switches={"licence_view_on_acumatica": "breaks_api"}))
+                                 switches={"licence_view_on_acumatica": "breaks_api", **RECYCLES}))
     client = admin(sandbox)
     assert client.users("/OcerraAPI").status_code == 200        # the core edition: fine
     assert errors(do_import(client, name="WithLicences", xml=project_xml(endpoint="Licences"))) == []
@@ -375,7 +380,7 @@ def test_a_publish_recycles_the_application_and_ends_every_session_of_the_instan
     assert client.login().status_code == 204 and ("UserAdmin", "1.0.0") in endpoints(client)
 
 
-def test_sessions_survive_a_publish_when_the_switch_says_so(sandbox):
+def test_sessions_survive_a_publish_by_default(sandbox):
     sandbox.erp.set_switches({"publish_ends_sessions": False})
     client = admin(sandbox)
     do_import(client)
