@@ -33,6 +33,13 @@ description:
   - With a password store, every flow uses the store's pending password when there is one (a
     rotation to finish), else its current one, and makes a pending password current once the
     ERP and every entity hold it.
+  - A site whose store holds nothing and whose inventory gives no C(api_user_password) (nobody
+    knows the API user's password, as on an adopted site) is taken over by V(provision) and
+    V(rotate) - a generated password stored as pending first, the ERP password reset as the
+    admin (never a sign-in with an unknown password), verified, given to every entity, promoted.
+  - Failed sign-ins of the ERP admin and the Ocerra service user are remembered in O(state_dir)
+    across runs, check mode included; a password that failed is not tried again within the
+    lock-out window, and none once the failures reach the threshold minus one.
   - The outcome is kept for M(ocerra.acumatica.site_report). The task fails for a degraded or
     failed site (RV(status), RV(reason) and C(msg) say why), so the play's exit status says
     so; run M(ocerra.acumatica.site_report) under C(always:) to finish the report whichever
@@ -78,7 +85,8 @@ options:
     type: path
   state_dir:
     description:
-      - The folder on the controller with each site's journal and lock (no secret in it).
+      - The folder on the controller with each site's journal and lock, and the failed sign-ins
+        of the accounts the toolkit signs in as (no secret in it: salted fingerprints only).
       - Not given, the variable C(toolkit_state_dir), else C($XDG_STATE_HOME/ocerra-acumatica) or
         C(~/.local/state/ocerra-acumatica).
     type: path
