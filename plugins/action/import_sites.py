@@ -58,14 +58,14 @@ class ActionModule(ControllerAction):
         try:
             # What would refuse the import at the end is refused before anything signs in.
             starting_inventory.check_dest(args["dest"])
-            store = self._store(args)
+            chosen_store = self._store(args)
             known = self._known(args["existing"]) if args["existing"] else {}
             sites, unusable, unreadable, differences = adopt.survey(
                 ocerra, args["erp_admins"], known, progress=lambda text: display.display("import: " + text),
                 state_dir=state_dir)
             files = starting_inventory.render(sites, unusable, unreadable, differences,
                                               {"url": args["ocerra_url"], "username": args["ocerra_username"]},
-                                              args["erp_admins"], store)
+                                              args["erp_admins"], chosen_store)
             if not self._task.check_mode:
                 starting_inventory.write(args["dest"], files)
         except (ToolkitError, starting_inventory.Refused, AnsibleError, OSError) as exc:

@@ -61,13 +61,13 @@ class Account:
     https://erp (tenant 'T')"), its lock-out `threshold`, the `window` its failures count in
     (None: until a sign-in works), the option to correct (`option`)."""
 
-    def __init__(self, state_dir, key, name, *, threshold, window, option, now=_now):
+    def __init__(self, state_dir, key, name, *, threshold, window, option):
         digest = hashlib.sha256("|".join(key).casefold().encode()).hexdigest()[:16]
         slug = re.sub(r"[^a-z0-9]+", "-", key[-1].casefold()).strip("-")[:40]
         self.path = os.path.join(state_dir, "sign-ins", f"{slug}-{digest}.json")
         self.marker = f"sign-in-{digest}"
         self.name, self.threshold, self.window, self.option = name, max(int(threshold), 1), window, option
-        self._now = now
+        self._now = _now            # a test's clock may stand in
 
     @contextmanager
     def attempt(self, password):
@@ -167,8 +167,9 @@ class Account:
 
 
 class _Recorder(Attempt):
-    """What the answer changes in the account's record (`data` None: read it now, under no
-    lock, as a run where the account already worked)."""
+    """What the answer changes in the account's record (`data`: as read under the account's
+    lock; None in a run where the account already worked, read again under the lock on a
+    refusal)."""
 
     def __init__(self, account, password, data):
         self.account, self.password, self.data = account, password, data
