@@ -106,3 +106,17 @@ def test_restore_in_check_mode_writes_nothing(site):
     assert reason.startswith("Plan (check mode, nothing written): Found: the API user is locked out")
     assert '+    "locked": false' in run.stdout and '+    "password": "(changed)"' in run.stdout
     assert site.api_user("acme")["locked"] is True
+
+
+def test_a_change_after_this_machine_s_restore_is_not_taken_for_another_machine_s(sandbox, site):
+    """A restore finished here a minute ago; then the inventory gets a new password while an entity
+    is switched off by hand. The ERP's recent change is this machine's restore (its journal says
+    so): the provision changes the password at once instead of waiting 15 minutes for "another run"."""
+    assert site.provision().rc == 0
+    assert site.play("restore_connection.yml", "-l", "acme").statuses() == {"acme": "changed"}
+    sandbox.ocerra._clients[ENTITIES["acme"][0]].settings.enableConnection = False
+    site.set_api_password("acme", "After-Restore-Pw#7kQ2x9")
+    run = site.provision("-l", "acme")
+    reason = run.report["sites"]["acme"]["reason"]
+    assert run.statuses() == {"acme": "changed"} and "not by a run of this machine" not in reason, reason
+    assert connected(site, "acme")
