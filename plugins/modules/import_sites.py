@@ -113,7 +113,7 @@ options:
     description:
       - The password store every imported site keeps its API user's password in (the value of
         C(api_user_password_store), e.g. C(vault_file) or C(ocerra.acumatica.hashi_vault)),
-        written to C(group_vars/all.yml). No C(api_user_password) placeholder is written then:
+        written to C(group_vars/all.yml). No C(api_user_password) placeholder is written then, and
         the first provision takes each site over (a generated password, stored first, set in the
         ERP as the admin and given to every entity).
       - The plugin and its options are checked before anything is read.

@@ -86,7 +86,7 @@ options:
   state_dir:
     description:
       - The folder on the controller with each site's journal and lock, and the failed sign-ins
-        of the accounts the toolkit signs in as (no secret in it: salted fingerprints only).
+        of the accounts the toolkit signs in as (no secret in it, salted fingerprints only).
       - Not given, the variable C(toolkit_state_dir), else C($XDG_STATE_HOME/ocerra-acumatica) or
         C(~/.local/state/ocerra-acumatica).
     type: path
