@@ -13,7 +13,7 @@ controllers' clocks are compared, so they must be in time (NTP), as every lease 
 import time
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import Conflict, StoreError
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import LEASE, Conflict, StoreError
 
 
 class LeaseBusy(Exception):
@@ -54,7 +54,7 @@ class Lease:
 
     def peek(self):
         """Read what another run left in the lease (`left`) without taking it."""
-        self.left = self._left(self.store.read_lease()[0])
+        self.left = self._left(self.store.read_record(LEASE)[0])
 
     def take(self, change, wait=0, sleep=time.sleep):
         """Hold the lease, waiting up to `wait` seconds for a live one of another run
@@ -63,12 +63,12 @@ class Lease:
         deadline = time.monotonic() + wait
         waited_for = None
         for _attempt in range(int(wait / 2) + 5):     # bounded: a read and a write per attempt
-            document, version = self.store.read_lease()
+            document, version = self.store.read_record(LEASE)
             if not _live(document, _now()) or document["holder"].get("run") == self.holder["run"]:
                 self.change = change if change is not None else (document or {}).get("change")
                 self.left = self._left(document)
                 try:
-                    self.version = self.store.write_lease(self._document(), version)
+                    self.version = self.store.write_record(LEASE, self._document(), version)
                     return waited_for
                 except Conflict:
                     continue                # another run took it first: read it again
@@ -85,7 +85,7 @@ class Lease:
             return
         self.change = change if change is not None else self.change
         try:
-            self.version = self.store.write_lease(self._document(), self.version)
+            self.version = self.store.write_record(LEASE, self._document(), self.version)
         except Conflict:
             self.version = None
             raise LeaseLost(f"This run lost the site's lease in {self.store.where} (it expired and another run "
@@ -98,7 +98,7 @@ class Lease:
         if self.version is None:
             return
         try:
-            self.store.write_lease({"holder": None, "expires": None, "released": _text(_now()),
+            self.store.write_record(LEASE, {"holder": None, "expires": None, "released": _text(_now()),
                                     "change": change if change is not None else self.change}, self.version)
         finally:
             self.version = None

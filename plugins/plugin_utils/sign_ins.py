@@ -20,6 +20,11 @@ which flow_user reads before every probe.
 Workers of one run: the first sign-in of an account is made under the account's file lock, so
 a password that fails fails once, not once per site; once it has worked in this run (a marker
 in the run's folder), the other sites sign in without waiting.
+
+Several machines: where the site keeps its passwords in a shared store (Vault, AWS), the
+admin's record is kept there instead (the store's `sign-ins` record, written compare-and-set),
+so a failure on one controller stops the others too. The Ocerra service user's record stays in
+the state folder: it is one account for the whole fleet, and a shared store is per site.
 """
 import fcntl
 import hashlib
@@ -35,10 +40,12 @@ from ansible_collections.ocerra.acumatica.plugins.plugin_utils import run_dir
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.files import write_json
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import fingerprint
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import LockoutRisk
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import SIGN_INS, Conflict, StoreError
 
 ERP_WINDOW = timedelta(minutes=15)      # the counter's 10-minute reset and the 15-minute lock-out
 OCERRA_THRESHOLD = 5                    # ASP.NET Identity's default
 KEEP = 20                               # failures kept per account
+CAS_TRIES = 5                           # writes of a shared record that another machine moved
 
 
 def _now():
@@ -61,10 +68,11 @@ class Account:
     https://erp (tenant 'T')"), its lock-out `threshold`, the `window` its failures count in
     (None: until a sign-in works), the option to correct (`option`)."""
 
-    def __init__(self, state_dir, key, name, *, threshold, window, option):
+    def __init__(self, state_dir, key, name, *, threshold, window, option, shared=None):
         digest = hashlib.sha256("|".join(key).casefold().encode()).hexdigest()[:16]
         slug = re.sub(r"[^a-z0-9]+", "-", key[-1].casefold()).strip("-")[:40]
         self.path = os.path.join(state_dir, "sign-ins", f"{slug}-{digest}.json")
+        self.record = _SharedRecord(shared, digest) if shared is not None else _FileRecord(self.path)
         self.marker = f"sign-in-{digest}"
         self.name, self.threshold, self.window, self.option = name, max(int(threshold), 1), window, option
         self._now = _now            # a test's clock may stand in
@@ -93,15 +101,17 @@ class Account:
 
     # ---- the record ------------------------------------------------------------------------
     def load(self):
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except (OSError, ValueError):
-            data = None
+        return self._valid(self.record.load())
+
+    def _valid(self, data):
         if not isinstance(data, dict) or not isinstance(data.get("failures"), list) or not data.get("salt"):
             data = {"account": self.name, "salt": secrets.token_hex(16), "failures": []}
         data["failures"] = [f for f in data["failures"] if isinstance(f, dict) and _parse(f.get("at"))]
         return data
+
+    def update(self, change):
+        """Apply `change(data)` to the record as stored now, and store it."""
+        self.record.update(lambda data: _kept(change(self._valid(data))))
 
     def counted(self, data):
         """The failures that still count toward a lock-out."""
@@ -118,8 +128,8 @@ class Account:
         same = [f for f in counted if f.get("fingerprint") == mark]
         at = ", ".join(f["at"] for f in counted)
         when = self._safe_after(same or counted)
-        forget = (f"If a person has since signed in as that user, remove {self.path} to forget these failures."
-                  if not same else "")
+        forget = "" if same else \
+            f"If a person has since signed in as that user, {self.record.to_forget} to forget these failures."
         if same:
             raise LockoutRisk(
                 f"Not signing in as {self.name}: this password was refused {len(same)} time(s) "
@@ -137,14 +147,17 @@ class Account:
             return "once a sign-in as that user has worked (the service counts failures until then)"
         return "after " + _stamp(min(_parse(f["at"]) for f in failures) + self.window)
 
-    def failed(self, data, password, locked):
-        data["failures"].append({"at": _stamp(self._now()), "fingerprint": fingerprint(password, data["salt"]),
-                                 **({"locked": True} if locked else {})})
-        self.save(data)
+    def failed(self, password, locked):
+        at = _stamp(self._now())
 
-    def save(self, data):
-        data["failures"] = data["failures"][-KEEP:]
-        write_json(self.path, data, indent=1)
+        def add(data):
+            data["failures"].append({"at": at, "fingerprint": fingerprint(password, data["salt"]),
+                                     **({"locked": True} if locked else {})})
+            return data
+        self.update(add)
+
+    def forget(self):
+        self.update(lambda data: {**data, "failures": []})
 
     # ---- this run -----------------------------------------------------------------------------
     def _worked_in_this_run(self):
@@ -177,25 +190,81 @@ class _Recorder(Attempt):
     def worked(self):
         if self.data is not None:
             if self.data["failures"]:
-                self.data["failures"] = []
-                self.account.save(self.data)
+                self.account.forget()
             self.account.worked_in_this_run()
 
     def refused(self, locked=False):
         account = self.account
         account.forget_run()
         if self.data is not None:
-            account.failed(self.data, self.password, locked)
+            account.failed(self.password, locked)
             return
         with account.locked():
-            account.failed(account.load(), self.password, locked)
+            account.failed(self.password, locked)
 
 
-def erp_admin(state_dir, url, tenant, user, threshold):
+def _kept(data):
+    data["failures"] = data["failures"][-KEEP:]
+    return data
+
+
+class _FileRecord:
+    """An account's record in the controller's state folder (under the account's file lock)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.to_forget = f"remove {path}"
+
+    def load(self):
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return None
+
+    def update(self, change):
+        write_json(self.path, change(self.load()), indent=1)
+
+
+class _SharedRecord:
+    """An account's record in the site's shared store: one `sign-ins` document per site holding
+    each account's record by its digest, every write a compare-and-set (re-read and re-applied
+    when another machine moved it)."""
+
+    def __init__(self, store, digest):
+        self.store, self.digest, self.where = store, digest, store.where
+        self.to_forget = f"delete the '{SIGN_INS}' record beside the site's passwords in {store.where}"
+
+    def _read(self):
+        try:
+            document, version = self.store.read_record(SIGN_INS)
+        except StoreError as exc:
+            raise StoreError(f"The failed sign-ins of the site's admin cannot be read from {self.where}, so it was "
+                             f"not signed in: {exc.message}") from None
+        return (document if isinstance(document, dict) else {}), version
+
+    def load(self):
+        return self._read()[0].get(self.digest)
+
+    def update(self, change):
+        for _ in range(CAS_TRIES):
+            document, version = self._read()
+            document[self.digest] = change(document.get(self.digest))
+            try:
+                self.store.write_record(SIGN_INS, document, version)
+                return
+            except Conflict:
+                continue
+        raise StoreError(f"The failed sign-ins of the site's admin could not be written to {self.where}: it kept "
+                         "changing (other machines signing in at once)")
+
+
+def erp_admin(state_dir, url, tenant, user, threshold, store=None):
+    """The ERP admin's account; its record in `store` when that is a shared store."""
     site = f"{url} (tenant '{tenant}')"
     return Account(state_dir, ("erp", str(url).rstrip("/"), str(tenant), str(user)),
                    f"'{user}' on MYOB Acumatica {site}", threshold=threshold, window=ERP_WINDOW,
-                   option="erp_admin_password")
+                   option="erp_admin_password", shared=store if store is not None and store.shared else None)
 
 
 def ocerra_user(state_dir, url, username):

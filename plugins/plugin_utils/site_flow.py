@@ -122,7 +122,7 @@ class SiteFlow:
         # (plans included: the state folder is the controller's, not a system the plan changes).
         admin_guard = UNGUARDED if not state_dir else sign_ins.erp_admin(
             state_dir, site.erp["url"], site.erp["tenant"], site.erp["user"],
-            site.user.get("lockout_threshold") or DEFAULT_LOCKOUT_THRESHOLD)
+            site.user.get("lockout_threshold") or DEFAULT_LOCKOUT_THRESHOLD, site.store)
         self.erp = AcumaticaClient(
             site.erp["url"], site.erp["tenant"], site.erp["user"], site.erp["password"],
             branch=site.erp.get("branch"), validate_certs=site.erp.get("validate_certs", True),

@@ -11,7 +11,8 @@ collection's `plugin_utils`, named in the inventory by its fully qualified name
 (`api_user_password_store: ocerra.acumatica.hashi_vault`; `vault_file` is short for
 `ocerra.acumatica.vault_file`), whose class `PasswordStore` implements `Store`. A shared store
 (one every controller reads) also keeps the site's lease (lease.py): one change at a time
-across machines, and the change in flight for the next run on any machine.
+across machines, and the change in flight for the next run on any machine; and the failed
+sign-ins of the site's admin (sign_ins.py), so no machine locks it out.
 """
 import importlib
 
@@ -21,6 +22,9 @@ from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import Too
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_schema import SiteError, display_path
 
 FIELDS = ("current", "pending", "previous")
+# A shared store's records beside the site's passwords, JSON documents without secrets: the
+# lease on the site's change (lease.py) and the failed sign-ins of the site's admin (sign_ins.py).
+LEASE, SIGN_INS = "lease", "sign-ins"
 BUILT_IN = "ocerra.acumatica"
 SHORT_NAMES = {"vault_file": f"{BUILT_IN}.vault_file"}
 
@@ -51,7 +55,7 @@ class Store:
 
     `OPTIONS`: the argument spec of `api_user_password_store_options`; the class is built as
     PasswordStore(host, options, inventory_dir, vault_id). `where`: the store's name in
-    messages (never a secret). A shared backend also implements read_lease/write_lease."""
+    messages (never a secret). A shared backend also implements read_record/write_record."""
 
     OPTIONS = {}
     shared = False
@@ -72,12 +76,13 @@ class Store:
         a stored value that cannot be read is replaced (the write-back of what it held)."""
         raise NotImplementedError
 
-    def read_lease(self):
-        """(the lease document or None, its version) of a shared store."""
+    def read_record(self, name):
+        """(the document or None, its version) of a shared store's record `name`, kept beside the
+        passwords: RECORDS."""
         raise NotImplementedError
 
-    def write_lease(self, document, expected_version):
-        """Compare-and-set of the lease document; its new version (Conflict when it moved)."""
+    def write_record(self, name, document, expected_version):
+        """Compare-and-set of the record `name`; its new version (Conflict when it moved)."""
         raise NotImplementedError
 
     def stage(self, password, current=None):

@@ -227,3 +227,19 @@ def test_a_shared_store_down_or_refusing_fails_the_site_before_either_system_is_
     acme = [e for e in site.erp_log()[erp_before:] if "acme" in json.dumps(e)]
     assert acme == [] and site.writes()[1] == 0
     assert len(site.ocerra_log()) - ocerra_before <= 1      # at most the one listing of every entity
+
+
+def test_a_wrong_admin_password_failed_on_one_controller_is_not_tried_on_another(on_store, sandbox, shared, tmp_path):
+    """The admin's failed sign-ins live in the shared store: a plan on one machine with a wrong
+    admin password fails once; the other machine (its own state folder) does not try it."""
+    site = on_store
+    other = controller(sandbox, site, shared, tmp_path, "runner-2")
+    for runner in (site, other):
+        runner.set_secret("acme", "erp_admin_password", "Wrong-Admin-Pw-Shared!4")
+    first = site.finish(site.start("provision.yml", "--check", "-l", "acme", env=shared.env))
+    second = other.finish(other.start("provision.yml", "--check", "-l", "acme", env=shared.env))
+    assert first.statuses() == second.statuses() == {"acme": "failed"}, (first, second)
+    assert "invalid credentials" in first.report["sites"]["acme"]["reason"]
+    reason = second.report["sites"]["acme"]["reason"]
+    assert "Not signing in as 'admin' on MYOB Acumatica" in reason and "refused 1 time(s)" in reason, reason
+    assert sandbox.erp.counters()["acme/Company"]["failed_signins"] == 1

@@ -308,7 +308,7 @@ def test_a_lease_whose_holder_stopped_renewing_expires_and_names_that_run(shared
     second.take(None)
     change, gone = second.left
     assert change == {"run": "a", "step": "stage"} and gone["controller"] == "node-a"
-    assert second.store.read_lease()[0]["change"] == {"run": "a", "step": "stage"}
+    assert second.store.read_record("lease")[0]["change"] == {"run": "a", "step": "stage"}
     with pytest.raises(LeaseLost, match="lost the site's lease"):
         first.renew({"run": "a", "step": "erp_password"})
 

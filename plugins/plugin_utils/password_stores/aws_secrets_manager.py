@@ -50,7 +50,6 @@ class PasswordStore(Store):
         self.options = options
         self.region = options["region"] or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         self.secret = options["name"].replace("{host}", host)
-        self.lease_secret = self.secret + ".lease"
         self.where = f"the AWS Secrets Manager secret {self.secret} ({self.region or 'no region'})"
         self._client = None
 
@@ -192,25 +191,26 @@ class PasswordStore(Store):
                            "site's password")
         return written
 
-    def read_lease(self):
-        labels = self._labels(self.lease_secret)
+    def read_record(self, record):
+        name = f"{self.secret}.{record}"
+        labels = self._labels(name)
         if not labels or CURRENT not in labels:
             return None, 0
-        text = self._value(self.lease_secret, labels, CURRENT)
+        text = self._value(name, labels, CURRENT)
         try:
             return json.loads(text or "null"), labels[CURRENT]
         except ValueError:
-            raise StoreError(f"{self.where}: the lease {self.lease_secret} is not JSON (damaged?)") from None
+            raise StoreError(f"{self.where}: the {record} record {name} is not JSON (damaged?)") from None
 
-    def write_lease(self, document, expected_version):
-        name, text = self.lease_secret, json.dumps(document)
+    def write_record(self, record, document, expected_version):
+        name, text = f"{self.secret}.{record}", json.dumps(document)
         labels = self._labels(name)
         if (labels or {}).get(CURRENT, 0) != expected_version:
-            raise Conflict(f"the lease {name} changed since it was read")
+            raise Conflict(f"the {record} record {name} changed since it was read")
         if labels is None:
             self._call("written", name, self.client.create_secret, conflict=True, Name=name, SecretString=text,
                        ClientRequestToken=str(uuid.uuid4()),
-                       Description="The lease on one site's change (ocerra.acumatica)")
+                       Description=f"The {record} record of one site (ocerra.acumatica)")
             return self._labels(name)[CURRENT]
         version_id = self._put(name, text)
         self._move(name, labels, CURRENT, version_id)

@@ -42,7 +42,6 @@ class PasswordStore(Store):
         self.url = options["url"] or next((os.environ[n] for n in ADDRESS_VARIABLES if os.environ.get(n)), None)
         self.mount, self.options = options["mount"], options
         self.secret = options["path"].replace("{host}", host)
-        self.lease_path = self.secret + ".lease"
         self.where = f"the Vault secret {self.mount}/{self.secret} at {self.url or '(no address)'}"
         self._client = None
 
@@ -134,8 +133,8 @@ class PasswordStore(Store):
                            "site's password")
         return written
 
-    def read_lease(self):
-        return self._read(self.lease_path)[:2]
+    def read_record(self, name):
+        return self._read(f"{self.secret}.{name}")[:2]
 
-    def write_lease(self, document, expected_version):
-        return self._write(self.lease_path, document, expected_version)
+    def write_record(self, name, document, expected_version):
+        return self._write(f"{self.secret}.{name}", document, expected_version)
