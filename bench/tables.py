@@ -55,9 +55,9 @@ def targets(runs: dict, entities: int) -> list[dict]:
         writes = max([b["writes"]] + [a.get("writes") or 0 for a in b.get("attempts", [])])
         out.append({"target": "(b) write requests = 0", "value": writes, "met": writes == 0})
     if b and "store_requests_per_site" in b:
-        out.append({"target": "(b) shared store: at most 1 read per site, 0 writes",
+        out.append({"target": "(b) shared store: at most 2 reads per site (passwords, the admin's sign-ins), 0 writes",
                     "value": f"{b['store_requests_per_site']}/{b['store_writes']}",
-                    "met": b["store_requests_per_site"] <= 1 and b["store_writes"] == 0})
+                    "met": b["store_requests_per_site"] <= 2 and b["store_writes"] == 0})
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -203,12 +204,13 @@ class World:
 
     def store_requests(self) -> dict:
         """{site: (requests, writes)} the shared password store has answered so far, its
-        passwords and its lease together; {} for a store that is not shared."""
+        passwords and its records (the lease, the admin's sign-ins) together; {} for a store
+        that is not shared."""
         if not self.sandbox.vault_url:
             return {}
         found = {}
         for key, counts in self.sandbox.vault_counters().items():
-            site = key.rsplit("/", 1)[-1].removesuffix(".lease")
+            site = re.sub(r"\.(lease|sign-ins)$", "", key.rsplit("/", 1)[-1])
             requests, writes = found.get(site, (0, 0))
             found[site] = (requests + counts.get("requests", 0), writes + counts.get("writes", 0))
         return found
