@@ -132,6 +132,7 @@ class AcumaticaModel:
                 "locked": security.is_locked(user, tenant.security, now),
                 "locked_out_date": _iso(user.locked_out_date),
                 "failed_attempts": user.failed_count, "force_change": user.force_change,
+                "allow_password_changes": user.allow_password_changes,
                 "password_never_expires": user.password_never_expires,
                 "has_password": bool(user.password_hash),
                 "password_changed": _iso(user.password_changed),
@@ -347,7 +348,9 @@ class AcumaticaModel:
         user_type = tenant.user_types.get(user.user_type)
         if user_type and user_type.allowed == "U":
             fail(texts.NO_API_ACCESS)
-        if not user.password_hash or user.force_change or security.password_expired(user, sec, now):
+        # On MYOB "Force User to Change Password" applies only while "Allow Password Changes" is on.
+        forced = user.force_change and (inst.flavour != "myob" or user.allow_password_changes)
+        if not user.password_hash or forced or security.password_expired(user, sec, now):
             fail(texts.CHANGE_PASSWORD)
         if inst.flavour == "myob" and not user.licence_types:
             fail(texts.NO_LICENCE.format(self._switches["message_brand"]))

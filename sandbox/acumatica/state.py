@@ -55,6 +55,7 @@ class User:
     password_changed: datetime | None = None
     password_never_expires: bool = True
     force_change: bool = False
+    allow_password_changes: bool = True     # MYOB: a forced change applies only while this is on
     allowed_sessions: int | None = None
     locked_out_date: datetime | None = None
     failed_count: int = 0
@@ -142,7 +143,7 @@ def _user_type(raw) -> UserType:
 
 USER_KEYS = {"username", "password", "email", "first_name", "last_name", "user_type", "roles",
              "licence_types", "is_approved", "pending", "locked", "force_change", "expired",
-             "password_never_expires", "allowed_sessions", "allowed_in_tenant"}
+             "password_never_expires", "allowed_sessions", "allowed_in_tenant", "allow_password_changes"}
 
 
 def apply_user_fields(tenant: Tenant, user: User, raw: dict, now) -> None:
@@ -152,7 +153,8 @@ def apply_user_fields(tenant: Tenant, user: User, raw: dict, now) -> None:
     simple = {"email": "email", "first_name": "first_name", "last_name": "last_name",
               "is_approved": "is_approved", "pending": "pending", "force_change": "force_change",
               "password_never_expires": "password_never_expires",
-              "allowed_sessions": "allowed_sessions", "allowed_in_tenant": "allowed_in_tenant"}
+              "allowed_sessions": "allowed_sessions", "allowed_in_tenant": "allowed_in_tenant",
+              "allow_password_changes": "allow_password_changes"}
     for key, attr in simple.items():
         if key in raw:
             setattr(user, attr, raw[key])
