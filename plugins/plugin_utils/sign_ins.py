@@ -247,7 +247,7 @@ class _SharedRecord:
         return self._read()[0].get(self.digest)
 
     def update(self, change):
-        for _ in range(CAS_TRIES):
+        for _attempt in range(CAS_TRIES):
             document, version = self._read()
             document[self.digest] = change(document.get(self.digest))
             try:

@@ -191,27 +191,27 @@ class PasswordStore(Store):
                            "site's password")
         return written
 
-    def read_record(self, record):
-        name = f"{self.secret}.{record}"
-        labels = self._labels(name)
+    def read_record(self, name):
+        secret = f"{self.secret}.{name}"
+        labels = self._labels(secret)
         if not labels or CURRENT not in labels:
             return None, 0
-        text = self._value(name, labels, CURRENT)
+        text = self._value(secret, labels, CURRENT)
         try:
             return json.loads(text or "null"), labels[CURRENT]
         except ValueError:
-            raise StoreError(f"{self.where}: the {record} record {name} is not JSON (damaged?)") from None
+            raise StoreError(f"{self.where}: the {name} record {secret} is not JSON (damaged?)") from None
 
-    def write_record(self, record, document, expected_version):
-        name, text = f"{self.secret}.{record}", json.dumps(document)
-        labels = self._labels(name)
+    def write_record(self, name, document, expected_version):
+        secret, text = f"{self.secret}.{name}", json.dumps(document)
+        labels = self._labels(secret)
         if (labels or {}).get(CURRENT, 0) != expected_version:
-            raise Conflict(f"the {record} record {name} changed since it was read")
+            raise Conflict(f"the {name} record {secret} changed since it was read")
         if labels is None:
-            self._call("written", name, self.client.create_secret, conflict=True, Name=name, SecretString=text,
+            self._call("written", secret, self.client.create_secret, conflict=True, Name=secret, SecretString=text,
                        ClientRequestToken=str(uuid.uuid4()),
-                       Description=f"The {record} record of one site (ocerra.acumatica)")
-            return self._labels(name)[CURRENT]
-        version_id = self._put(name, text)
-        self._move(name, labels, CURRENT, version_id)
+                       Description=f"The {name} record of one site (ocerra.acumatica)")
+            return self._labels(secret)[CURRENT]
+        version_id = self._put(secret, text)
+        self._move(secret, labels, CURRENT, version_id)
         return version_id
