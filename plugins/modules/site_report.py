@@ -46,6 +46,9 @@ options:
     description:
       - Where to write the JSON report (its folder is created). Default C(out/report.json) in the
         current directory (never inside the collection, which may be installed read-only).
+      - Beside it the finished report is also written as JUnit XML (C(report.junit.xml) for
+        C(report.json)), one test case per site, a failed or degraded site a failure; a run that
+        starts removes it.
     type: path
   playbook:
     description: The name the report gives the run (its C(playbook) key).

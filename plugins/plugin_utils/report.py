@@ -7,14 +7,19 @@ that made it. Each site's entry goes to `<path>.d/<site>.json` as the site finis
 action writes it); the summary merges them into `<path>` with status `finished` and removes
 the folder. After a run that was killed, `<path>` still says `running`, and `<path>.d/` holds
 the entries of the sites that finished.
+
+Beside it, for CI systems, `<path without .json>.junit.xml`: one test case per site, a failure
+for a failed or degraded site (its reason), written with the finished report and removed when a
+run starts, like the report itself.
 """
 import json
 import os
 import shutil
+import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.files import write_json
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.files import write_atomic, write_json
 
 RUNNING = {"status": "running", "reason": "The run has not finished this site (yet).", "erp": {}, "entities": {}}
 STOPPED = {"status": "failed", "reason": "The run stopped for this site before its outcome was recorded; "
@@ -48,6 +53,10 @@ def start(path, hosts, playbook, check_mode):
     """Replace the report with one that says the run is going, for every site."""
     shutil.rmtree(_entries_dir(path), ignore_errors=True)
     os.makedirs(_entries_dir(path), exist_ok=True)
+    try:
+        os.unlink(junit_path(path))     # a CI system must not read an earlier run's results
+    except FileNotFoundError:
+        pass
     _write(path, {"status": "running", "sites": {str(h): dict(RUNNING) for h in hosts}, "started": _now(),
                   "generated": _now(), "playbook": playbook, "check_mode": bool(check_mode)})
 
@@ -77,8 +86,32 @@ def finish(path, hosts, playbook, check_mode, entries=None):
     report = {"status": "finished", "sites": sites, "started": started or _now(), "generated": _now(),
               "playbook": playbook, "check_mode": bool(check_mode)}
     _write(path, report)
+    write_atomic(junit_path(path), junit(report), mode=0o644)
     shutil.rmtree(_entries_dir(path), ignore_errors=True)
     return report
+
+
+def junit_path(path):
+    return (path[:-len(".json")] if path.endswith(".json") else path) + ".junit.xml"
+
+
+def junit(report):
+    """The finished report as JUnit XML (bytes): a test suite of the playbook, a test case per
+    site; a failed or degraded site is a failure whose type is its status."""
+    sites = sorted(report["sites"].items())
+    broken = [host for host, entry in sites if entry["status"] in ("failed", "degraded")]
+    name = f"ocerra.acumatica {report.get('playbook') or 'run'}{' (check mode)' if report.get('check_mode') else ''}"
+    suite = ET.Element("testsuite", name=name, tests=str(len(sites)), failures=str(len(broken)), errors="0",
+                       skipped="0", timestamp=str(report.get("generated") or ""))
+    for host, entry in sites:
+        case = ET.SubElement(suite, "testcase", classname=name, name=host)
+        reason = str(entry.get("reason") or "")
+        if host in broken:
+            ET.SubElement(case, "failure", type=entry["status"], message=reason.split(". ")[0][:300]).text = reason
+        ET.SubElement(case, "system-out").text = f"{entry['status']}: {reason}"
+    root = ET.Element("testsuites", name=name, tests=str(len(sites)), failures=str(len(broken)))
+    root.append(suite)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def _load(path):
