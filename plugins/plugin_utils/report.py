@@ -107,7 +107,7 @@ def junit(report):
         case = ET.SubElement(suite, "testcase", classname=name, name=host)
         reason = str(entry.get("reason") or "")
         if host in broken:
-            ET.SubElement(case, "failure", type=entry["status"], message=reason.split(". ")[0][:300]).text = reason
+            ET.SubElement(case, "failure", type=entry["status"], message=reason.split(". ", maxsplit=1)[0][:300]).text = reason
         ET.SubElement(case, "system-out").text = f"{entry['status']}: {reason}"
     root = ET.Element("testsuites", name=name, tests=str(len(sites)), failures=str(len(broken)))
     root.append(suite)
