@@ -149,10 +149,15 @@ class Site:
         """Replace the vaulted variable `name` of the host (None: of group_vars/all) with
         `value`, which the secret checks then look for too."""
         self.extra_secrets.add(value)
+        self._replace_secret(host, name, vault_block(name, value).replace("\\", "\\\\"))
+
+    def drop_secret(self, host, name):
+        """Remove the vaulted variable `name` of the host (None: of group_vars/all)."""
+        self._replace_secret(host, name, "")
+
+    def _replace_secret(self, host, name, replacement):
         path = self.vars_file(host)
-        text = path.read_text()
-        text, n = re.subn(r"^%s: !vault \|\n(?:[ \t]+.*\n)+" % name,
-                          vault_block(name, value).replace("\\", "\\\\"), text, flags=re.M)
+        text, n = re.subn(r"^%s: !vault \|\n(?:[ \t]+.*\n)+" % name, replacement, path.read_text(), flags=re.M)
         assert n == 1, text
         path.write_text(text)
 

@@ -3,8 +3,6 @@ that is still empty and the inventory gives no api_user_password, the state of e
 site. provision.yml and rotate.yml both take it over in one run: a password generated to the
 policy is stored as pending before anything is written, set in the ERP as the admin (no sign-in
 as the API user with a password nobody knows), verified, given to every entity, and promoted."""
-import re
-
 import pytest
 
 from tests.integration.helpers import decrypt
@@ -28,9 +26,8 @@ def unknown(sandbox, site):
     """Every site provisioned; acme's API password known to nobody: a store that holds nothing
     and no api_user_password in the inventory."""
     sandbox.reset(seed=provisioned_seed(site))
-    text = site.vars_file("acme").read_text()
-    site.vars_file("acme").write_text(re.sub(r"^api_user_password: !vault \|\n(?:[ \t]+.*\n)+", "", text,
-                                             flags=re.M) + STORE)
+    site.drop_secret("acme", "api_user_password")
+    site.append("acme", STORE)
     return site
 
 
