@@ -188,6 +188,9 @@ def _outcomes(report: Path) -> dict:
     return dict(Counter(entry.get("status") for entry in sites.values()))
 
 
+PLANNED_CHANGES = 3             # sites the plan run (p) finds different from the inventory
+
+
 def run_world(n, entities, workdir, args, playbook, with_uri=True, work_floor=True, fleet=False, log=print):
     """The runs of one world of n sites: {key: measurement} and whether all succeeded. `fleet`:
     only the first run, then one no-change run with the services' latency (args.latency)."""
@@ -281,9 +284,32 @@ def run_world(n, entities, workdir, args, playbook, with_uri=True, work_floor=Tr
             if ok and with_uri:
                 ok = go("cL", f"uri reference, {label}", BENCH / "uri_reference.yml")
             world.sandbox.set_latency(0, 0)
+        if ok and not getattr(args, "skip_plan", False):
+            # (p) the plan of a fleet where PLANNED_CHANGES sites differ from the inventory: last,
+            # since the runs above expect no change.
+            for site in world.sites[:PLANNED_CHANGES]:
+                with open(world.inventory / "host_vars" / f"{site['host']}.yml", "a", encoding="utf-8") as handle:
+                    handle.write("api_user_first_name: Planned\n")
+            for attempt in range(1, args.repeat + 1):
+                ok = ok and go("p", f"provision --check --diff, {PLANNED_CHANGES} sites to change", playbook,
+                               toolkit=True, attempt=attempt, more=["--check", "--diff"])
+            runs["p"] = _median_run(attempts["p"])
+            runs["p"].update(_plan_size(runs["p"]))
         return runs, ok
     finally:
         world.close()
+
+
+def _plan_size(run) -> dict:
+    """The plan's output: the lines ansible-playbook printed and those of its Markdown."""
+    log = Path(run["log"])
+    markdown = log.with_name(log.name.replace(".log", ".report.md"))
+    return {"output_lines": _lines(log), "output_bytes": log.stat().st_size if log.exists() else None,
+            "markdown_lines": _lines(markdown)}
+
+
+def _lines(path):
+    return len(path.read_text(encoding="utf-8", errors="replace").splitlines()) if path.exists() else None
 
 
 def measure_work_floor(world, timeout) -> dict | None:

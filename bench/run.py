@@ -73,6 +73,8 @@ def parse(argv):
                         help="before each run, wait up to SECONDS for the machine to be nearly idle "
                              "(other processes under 15%% of a core); default 0 = do not wait")
     parser.add_argument("--skip-uri", action="store_true", help="do not run the uri reference (c)")
+    parser.add_argument("--skip-plan", action="store_true",
+                        help="do not run the plan (p): provision --check --diff with 3 sites to change")
     parser.add_argument("--latency", type=_latency, nargs="?", const=REALISTIC_LATENCY,
                         metavar="ERP_S,OCERRA_S",
                         help="also run (b) and (c) with this latency on every request of the fakes "

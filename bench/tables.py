@@ -54,6 +54,13 @@ def targets(runs: dict, entities: int) -> list[dict]:
                     "met": b.get("listings") == 1})
         writes = max([b["writes"]] + [a.get("writes") or 0 for a in b.get("attempts", [])])
         out.append({"target": "(b) write requests = 0", "value": writes, "met": writes == 0})
+    p = runs.get("p")
+    if b and p:
+        out.append({"target": "(p)/(b) wall <= 1.3 (the plan beside the no-change run)",
+                    "value": _ratio(p["wall_s"], b["wall_s"]), "met": p["wall_s"] <= 1.3 * b["wall_s"]})
+    if p and p.get("markdown_lines") is not None:
+        out.append({"target": "(p) the plan's Markdown under 100 lines", "value": p["markdown_lines"],
+                    "met": p["markdown_lines"] < 100})
     if b and "store_requests_per_site" in b:
         out.append({"target": "(b) shared store: at most 2 reads per site (passwords, the admin's sign-ins), 0 writes",
                     "value": f"{b['store_requests_per_site']}/{b['store_writes']}",
@@ -65,7 +72,7 @@ def table(runs: dict, n: int, entities: int, forks: int = 0, latency=None) -> st
     head = (f"{'run':<44} {'wall s':>8} {'CPU s':>8} {'user s':>8} {'sys s':>7} {'RSS MB':>7} "
             f"{'tasks/host':>10} {'req/site':>9} {'writes':>7} {'in/out':>11} {'sbx CPU':>8} {'other':>6} {'rc':>3}")
     lines = [f"Benchmark: N = {n} sites, E = {entities} entities per site", head, "-" * len(head)]
-    for key in ("a", "r", "b", "bL", "c", "cL", "d"):
+    for key in ("a", "r", "b", "bL", "c", "cL", "d", "p"):
         r = runs.get(key)
         if not r:
             continue
@@ -83,7 +90,8 @@ def table(runs: dict, n: int, entities: int, forks: int = 0, latency=None) -> st
              ("(c)/(b)", "c", "b", "uri playbook vs no-change run"),
              ("(a)/(d)", "a", "d", "first run vs Ansible's floor"),
              ("(bL)/(b)", "bL", "b", "no-change run, latency vs none"),
-             ("(cL)/(bL)", "cL", "bL", "uri playbook vs no-change, latency")]
+             ("(cL)/(bL)", "cL", "bL", "uri playbook vs no-change, latency"),
+             ("(p)/(b)", "p", "b", "plan vs no-change run")]
     for name, x, y, what in pairs:
         if x in runs and y in runs:
             lines.append(f"{name} {what:<34} wall {_ratio(runs[x]['wall_s'], runs[y]['wall_s'])}x, "
@@ -103,7 +111,11 @@ def table(runs: dict, n: int, entities: int, forks: int = 0, latency=None) -> st
                      f"{fleet['bL']['writes']} writes")
         lines.append("    " + latency_limit(fleet["bL"], fleet["sites"], entities, forks, latency,
                                             f"bL{fleet['sites']}"))
-    for key in ("b", "bL", "d"):
+    p = runs.get("p")
+    if p:
+        lines.append(f"(p) the plan printed {p.get('output_lines')} lines ({p.get('output_bytes')} bytes); its "
+                     f"Markdown (report.md) {p.get('markdown_lines')} lines; {p['writes']} writes")
+    for key in ("b", "bL", "d", "p"):
         if len(runs.get(key, {}).get("attempts", [])) > 1:
             walls = ", ".join(f"{a['wall_s']:.2f}" for a in runs[key]["attempts"])
             lines.append(f"({key}) wall times of the {len(runs[key]['attempts'])} runs: {walls} (median shown)")
@@ -123,7 +135,7 @@ def table(runs: dict, n: int, entities: int, forks: int = 0, latency=None) -> st
         if "store_requests_per_site" in b:
             lines.append(f"(b) shared password store: max {b['store_requests_per_site']} request(s) per site, "
                          f"{b['store_writes']} write(s) in all")
-    for key in ("a", "r", "b"):
+    for key in ("a", "r", "b", "p"):
         if key in runs and runs[key].get("outcomes") is not None:
             shown = ", ".join(f"{v} {k}" for k, v in sorted(runs[key]["outcomes"].items(), key=str)) or "no report"
             lines.append(f"({key}) per-site outcomes in the toolkit's report: {shown}")

@@ -20,11 +20,11 @@ import traceback
 from ansible.errors import AnsibleError
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.secrets import Secrets
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils import report
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import plan, report
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.controller_action import ControllerAction, missing_http
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import default_state_dir
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import FLOWS, PHASES, Interrupted
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import SiteFlow
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_flow import NOT_HELD, SiteFlow
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome import entry, outcome
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_vars import SiteVariableError, site_of
 
@@ -44,10 +44,12 @@ class ActionModule(ControllerAction):
         "phase": {"type": "str", "choices": list(PHASES), "default": "apply"},
         "force": {"type": "bool", "default": False},
         "validation": {"type": "str", "default": "toolkit_validation"},
+        "plan": {"type": "path"},
     }
     # The role's documented variables (meta/argument_specs.yml) and rotate.yml's rotate_force.
     VARIABLES = {"flow": "toolkit_flow", "report": "toolkit_report_path", "state_dir": "toolkit_state_dir",
-                 "lock_wait": "toolkit_lock_wait", "lease_seconds": "toolkit_lease_seconds", "force": "rotate_force"}
+                 "lock_wait": "toolkit_lock_wait", "lease_seconds": "toolkit_lease_seconds", "force": "rotate_force",
+                 "plan": "toolkit_plan"}
     # A lease of 0 seconds would expire as it is taken; not waiting at all (0) is allowed.
     MINIMUMS = {"lock_wait": 0, "lease_seconds": 1}
 
@@ -76,10 +78,15 @@ class ActionModule(ControllerAction):
             site_entry = entry("failed", "The site's variables could not be evaluated: %s. Fix the inventory "
                                "(./run validate) and run again." % exc.message, {}, {})
             return self._finish(result, args, host, site_entry, [], [], Secrets())
+        try:
+            planned = self._planned(args, host, task_vars.get("toolkit_report_playbook") or args["flow"])
+        except ValueError as exc:
+            site_entry = entry("failed", "%s; nothing was sent to this site." % exc, {}, {})
+            return self._finish(result, args, host, site_entry, [], [], Secrets())
         flow = SiteFlow(site, args["flow"], check_mode=bool(self._task.check_mode),
                         state_dir=args["state_dir"] or default_state_dir(), lock_wait=args["lock_wait"],
                         controller_pid=os.getppid(), phase=args["phase"], force=args["force"],
-                        lease_seconds=args["lease_seconds"])
+                        lease_seconds=args["lease_seconds"], planned=planned)
         caught = []
         previous = {signum: signal.signal(signum, _raiser(caught)) for signum in SIGNALS}
         status = None
@@ -105,6 +112,17 @@ class ActionModule(ControllerAction):
         if caught:                          # now that sessions are closed, let it take its course
             os.kill(os.getpid(), caught[0])
         return result
+
+    @staticmethod
+    def _planned(args, host, playbook):
+        """The site's entry of the saved plan the run is held to, or NOT_HELD."""
+        if not args["plan"]:
+            return NOT_HELD
+        saved = plan.load(args["plan"])
+        if saved.get("playbook") != playbook:
+            raise ValueError("The saved plan %s was made by a %s run, not %s" % (args["plan"], saved.get("playbook"),
+                                                                                 playbook))
+        return saved["sites"].get(host)
 
     @staticmethod
     def _finish(result, args, host, site_entry, diffs, warnings, secrets):

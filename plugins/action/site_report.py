@@ -13,7 +13,9 @@ from ansible_collections.ocerra.acumatica.plugins.plugin_utils.site_outcome impo
 class ActionModule(ControllerAction):
     ARGUMENT_SPEC = {"path": {"type": "path"}, "playbook": {"type": "str", "required": True},
                      "state": {"type": "str", "choices": ["started", "finished"], "default": "finished"},
-                     "registered": {"type": "str", "default": "toolkit_site"}}
+                     "registered": {"type": "str", "default": "toolkit_site"},
+                     "plan_out": {"type": "path"}}
+    VARIABLES = {"plan_out": "toolkit_plan_out"}
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -21,17 +23,22 @@ class ActionModule(ControllerAction):
         hosts = task_vars.get("ansible_play_hosts_all") or []
         check = bool(self._task.check_mode)
         args["path"] = args["path"] or report.default_path()
+        if args["plan_out"] and not check:
+            result.update(failed=True, msg="toolkit_plan_out saves a plan: run the playbook with --check (and "
+                                           "apply it with -e toolkit_plan=FILE).")
+            return result
         try:
             if args["state"] == "started":
                 run_dir.remove_stale()
                 report.start(args["path"], hosts, args["playbook"], check)
-                result.update(changed=False, path=args["path"])
+                result.update(changed=False, path=args["path"], sites=len(hosts))
                 return result
             entries = {h: self._registered(task_vars, h, args["registered"]) for h in hosts}
             run_dir.remove()       # the run's shared folder: its last task is this one
-            run_report = report.finish(args["path"], hosts, args["playbook"], check, entries)
+            run_report = report.finish(args["path"], hosts, args["playbook"], check, entries, args["plan_out"])
         except OSError as exc:
-            result.update(failed=True, msg="Cannot write the report to %s: %s" % (args["path"], exc.strerror or exc))
+            result.update(failed=True, msg="Cannot write the report to %s: %s" % (
+                exc.filename or args["path"], exc.strerror or exc))
             return result
         result.update(changed=False, path=args["path"], lines=summary_lines(run_report),
                       stats=summary_stats(run_report))

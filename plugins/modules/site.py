@@ -122,6 +122,16 @@ options:
         Not given, the variable C(rotate_force) (C(-e rotate_force=true)).
     type: bool
     default: false
+  plan:
+    description:
+      - A saved plan (made by a check-mode run with C(-e toolkit_plan_out=FILE)) this run is held
+        to. Before its first write a site is stopped, V(failed) with nothing written, when what
+        it reads (the API user, an entity, its inventory settings) differs from what the plan
+        read, naming what; when it is not in the plan or the plan could not plan it; or when the
+        run would change the API user's password and the plan did not.
+      - With O(flow=rotate), plan with both phases (C(rotate.yml --check)).
+      - Not given, the variable C(toolkit_plan).
+    type: path
   validation:
     description:
       - The variable holding M(ocerra.acumatica.validate_sites)' result with

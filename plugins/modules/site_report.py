@@ -47,8 +47,19 @@ options:
       - Where to write the JSON report (its folder is created). Default C(out/report.json) in the
         current directory (never inside the collection, which may be installed read-only).
       - Beside it the finished report is also written as JUnit XML (C(report.junit.xml) for
-        C(report.json)), one test case per site, a failed or degraded site a failure; a run that
-        starts removes it.
+        C(report.json)), one test case per site, a failed or degraded site a failure, and as
+        Markdown (C(report.md)), the counts first, then only the sites that change or failed, to
+        paste into a pull-request comment; a run that starts removes both.
+      - In check mode the report has a C(plan) section, the counts of sites to create, change,
+        rotate or publish, blocked, failed and unchanged, then each site's kinds of change and
+        its changes (each attribute before and after; a secret only as a placeholder).
+    type: path
+  plan_out:
+    description:
+      - Check mode only. Also save the plan to this file, for an apply held to it
+        (O(ocerra.acumatica.site#module:plan)). It holds per site the kinds of change and
+        digests of what the plan read, never a secret.
+      - Default the variable C(toolkit_plan_out).
     type: path
   playbook:
     description: The name the report gives the run (its C(playbook) key).
@@ -100,6 +111,11 @@ path:
   description: Where the report was written.
   returned: success
   type: str
+sites:
+  description: How many sites the report was started for (the progress callback's total).
+  returned: when O(state=started)
+  type: int
+  sample: 200
 lines:
   description: One line per site (host, status, reason), then the counts per status.
   returned: when O(state=finished)
@@ -116,5 +132,6 @@ stats:
     generated: {description: "When the report was written (UTC).", type: str}
     check_mode: {description: "Whether the run was a plan.", type: bool}
     counts: {description: "Sites per status (ok, changed, degraded, failed).", type: dict}
+    plan: {description: "In check mode, the plan's counts (sites to create, change, rotate, publish, blocked, failed, unchanged).", type: dict}
     sites: {description: "Each site's status and reason.", type: dict}
 """

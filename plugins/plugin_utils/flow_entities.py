@@ -92,7 +92,9 @@ class FlowEntities:
         # An entity found by discovery keeps its own branch.
         return dict(site.entity_desired({}, enabled), branch=None)
 
-    def ensure(self, run, desired, password=None):
+    def ensure(self, run, desired, password=None, passing=False):
+        """The entity made to match `desired`; `passing`: a step of the safe order (switched off
+        before the ERP's password changes), which a plan does not count as a change of its own."""
         flow = self.flow
         result = ensure_connection(flow.ocerra, self._client_id(run), desired, password=password,
                                    push_password=password is not None, verify=True, check_mode=flow.check,
@@ -100,7 +102,7 @@ class FlowEntities:
         run.seen(result["connection"])
         run.changed = run.changed or result["changed"]
         run.password_pushed = run.password_pushed or result["password_pushed"]
-        flow.diff(result["diff"])
+        flow.diff(result["diff"], "entity %s" % (run.client_name or run.key), passing)
         return result
 
     def needs_work(self, run):
@@ -129,7 +131,7 @@ class FlowEntities:
     def switch_off(self, run):
         self.flow.alive()
         try:
-            result = self.ensure(run, self.desired(run, enabled=False))
+            result = self.ensure(run, self.desired(run, enabled=False), passing=True)
         except ToolkitError as exc:
             # A save that was sent may have been applied although its answer was lost: as read back,
             # and as if it had been when nothing could be read (the roll-back then switches it on).

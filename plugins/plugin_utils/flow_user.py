@@ -39,7 +39,7 @@ class FlowUser:
         flow.record.erp.add(result)
         if result["password_updated"]:
             self.own_change = (result["user"] or {}).get("last_password_change")
-        flow.diff(result["diff"])
+        flow.diff(result["diff"], "API user %s" % self.login)
 
     def prepare(self, **overrides):
         """The reads of ensure() (admin sign-in, the user, the verification sign-in) made ahead,

@@ -40,11 +40,13 @@ CONCURRENT_CHANGE = "concurrent_change"
 CONTROLLER_GONE = "controller_gone"
 UNLISTED_ENTITIES = "unlisted_entities"
 PASSWORD_NOWHERE = "password_nowhere"
+DRIFTED = "drifted"
 LOGIN_LIMIT = LoginLimitReached.kind
 PASSWORD_REJECTED = PasswordRejected.kind
 
 # What a site with a password store did with its pending password (Record.rotation).
 PENDING, FINISHED, NOT_DUE, NOTHING_PENDING, DISCARDED = "pending", "finished", "not due", "nothing pending", "discarded"
+DUE = "due"                         # a plan (check mode): a rotation would be prepared and applied
 
 
 class LockoutRisk(ToolkitError):
@@ -67,6 +69,12 @@ class PasswordNowhere(ToolkitError):
     """The password the ERP holds could not be made readable from the site's store."""
 
     kind = PASSWORD_NOWHERE
+
+
+class Drifted(ToolkitError):
+    """The site is not what the saved plan read or intended (plan.py)."""
+
+    kind = DRIFTED
 
 
 class Interrupted(BaseException):
@@ -161,6 +169,7 @@ class Record:
         self.store_written_back = None  # what the run said when it wrote a vanished store back
         self.taken_over = False     # a site whose API password nobody knew: a new one generated
         self.diffs = []
+        self.passing = []           # the indexes of diffs that are steps of the safe order
         self.warnings = []
 
     @property

@@ -8,9 +8,13 @@ action writes it); the summary merges them into `<path>` with status `finished` 
 the folder. After a run that was killed, `<path>` still says `running`, and `<path>.d/` holds
 the entries of the sites that finished.
 
-Beside it, for CI systems, `<path without .json>.junit.xml`: one test case per site, a failure
-for a failed or degraded site (its reason), written with the finished report and removed when a
-run starts, like the report itself.
+A check-mode run's report has a `plan` section (plan.py): the counts of sites to create, change,
+rotate or publish, blocked, failed and unchanged, then each site's kinds and changes.
+
+Beside it, written with the finished report and removed when a run starts, like the report:
+`<path without .json>.junit.xml` for CI systems (one test case per site, a failure for a failed
+or degraded site with its reason) and `<path without .json>.md`, the report in Markdown for a
+pull-request comment (the counts, then only the sites that change or failed).
 """
 import json
 import os
@@ -19,6 +23,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from urllib.parse import quote
 
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import plan
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.files import write_atomic, write_json
 
 RUNNING = {"status": "running", "reason": "The run has not finished this site (yet).", "erp": {}, "entities": {}}
@@ -53,10 +58,11 @@ def start(path, hosts, playbook, check_mode):
     """Replace the report with one that says the run is going, for every site."""
     shutil.rmtree(_entries_dir(path), ignore_errors=True)
     os.makedirs(_entries_dir(path), exist_ok=True)
-    try:
-        os.unlink(junit_path(path))     # a CI system must not read an earlier run's results
-    except FileNotFoundError:
-        pass
+    for beside in (junit_path(path), markdown_path(path)):
+        try:
+            os.unlink(beside)           # a CI system must not read an earlier run's results
+        except FileNotFoundError:
+            pass
     _write(path, {"status": "running", "sites": {str(h): dict(RUNNING) for h in hosts}, "started": _now(),
                   "generated": _now(), "playbook": playbook, "check_mode": bool(check_mode)})
 
@@ -75,9 +81,10 @@ def kept(path, host):
         return None
 
 
-def finish(path, hosts, playbook, check_mode, entries=None):
+def finish(path, hosts, playbook, check_mode, entries=None, plan_out=None):
     """Merge every site's entry into the report (a site without one stopped before its outcome:
-    failed) and mark it finished. `entries` adds entries kept elsewhere (host -> entry)."""
+    failed) and mark it finished. `entries` adds entries kept elsewhere (host -> entry);
+    `plan_out`: where a check-mode run saves its plan (plan.py)."""
     started = _load(path).get("started")
     sites = {}
     for host in hosts:
@@ -85,14 +92,30 @@ def finish(path, hosts, playbook, check_mode, entries=None):
         sites[str(host)] = found if isinstance(found, dict) and found.get("status") else dict(STOPPED)
     report = {"status": "finished", "sites": sites, "started": started or _now(), "generated": _now(),
               "playbook": playbook, "check_mode": bool(check_mode)}
+    if check_mode:
+        report["plan"] = plan.section(sites)
+    else:
+        for entry in sites.values():
+            entry.pop("plan", None)
     _write(path, report)
     write_atomic(junit_path(path), junit(report), mode=0o644)
+    write_atomic(markdown_path(path), plan.markdown(report).encode(), mode=0o644)
+    if plan_out:
+        plan.save(plan_out, report)
     shutil.rmtree(_entries_dir(path), ignore_errors=True)
     return report
 
 
+def _stem(path):
+    return path[:-len(".json")] if path.endswith(".json") else path
+
+
 def junit_path(path):
-    return (path[:-len(".json")] if path.endswith(".json") else path) + ".junit.xml"
+    return _stem(path) + ".junit.xml"
+
+
+def markdown_path(path):
+    return _stem(path) + ".md"
 
 
 def junit(report):

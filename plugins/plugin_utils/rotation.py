@@ -18,7 +18,7 @@ knows), verified, given to every entity and promoted: the safe change of any oth
 from ansible_collections.ocerra.acumatica.plugins.module_utils.errors import ToolkitError
 from ansible_collections.ocerra.acumatica.plugins.module_utils.password_policy import MIN_LENGTH, generate
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import (
-    APPLY, DISCARD, DISCARDED, FINISHED, NOT_DUE, NOTHING_PENDING, PENDING, PROMOTE, READ_USER, REPORT, STAGE, STORE,
+    APPLY, DISCARD, DISCARDED, DUE, FINISHED, NOT_DUE, NOTHING_PENDING, PENDING, PROMOTE, READ_USER, REPORT, STAGE, STORE,
     STORE_CHECK, PasswordNowhere, password_age_days)
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.store import Passwords, StoreError
 
@@ -98,6 +98,9 @@ class Rotation:
         age = password_age_days(user, flow.erp.seam.server_time)
         max_age = flow.site.max_age_days
         due = max_age is not None and age is not None and age >= max_age
+        if flow.check and flow.phase == APPLY and (due or flow.force):
+            self.plan_rotation()
+            return
         if flow.phase == APPLY or not (due or flow.force):
             flow.record.rotation = NOT_DUE if max_age is not None and not due else NOTHING_PENDING
             return
@@ -106,6 +109,17 @@ class Rotation:
                 self.stored = self.store.stage(generate(min_length=MIN_LENGTH), flow.site.user["password"])
                 flow.secrets.add(self.stored.pending)
         flow.record.rotation = PENDING
+
+    def plan_rotation(self):
+        """A plan of a due site (rotate.yml --check): the prepare's password held in memory and
+        the apply planned with it; the ERP is reset as the admin, as after a real prepare the
+        pending password is never tried by a sign-in the ERP would count."""
+        flow, stored = self.flow, self.stored
+        password = generate(min_length=MIN_LENGTH)
+        flow.secrets.add(password)
+        self.stored = Passwords(stored.current, password, stored.previous, stored.version)
+        flow.site.user.update(password=password, update_password="always")
+        flow.record.rotation = DUE
 
     def promote(self):
         """Once the ERP and every entity hold the pending password (a sign-in with it worked,

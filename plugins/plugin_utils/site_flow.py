@@ -20,16 +20,18 @@ from ansible_collections.ocerra.acumatica.plugins.module_utils.module_kit import
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import LISTING_WORKERS, OcerraClient
 from ansible_collections.ocerra.acumatica.plugins.module_utils.secrets import Secrets
 from ansible_collections.ocerra.acumatica.plugins.module_utils.sign_in_guard import UNGUARDED
-from ansible_collections.ocerra.acumatica.plugins.plugin_utils import discovery, sign_ins
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import discovery, plan, sign_ins
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.flow_entities import FlowEntities
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.flow_user import FlowUser
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.journal import Journal, SiteLock, site_folder
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.lease import Lease
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import (
-    APPLY, CONTROLLER_GONE, ERP, FIND_ENTITIES, FLOWS, LOCKOUT_GUARD, PHASES, PROVISION, PUBLISH, PUBLISH_ENDPOINT,
+    APPLY, CONTROLLER_GONE, DUE, ERP, FIND_ENTITIES, FLOWS, LOCKOUT_GUARD, PHASES, PROVISION, PUBLISH, PUBLISH_ENDPOINT,
     READ_ENTITIES, READ_USER, REPORT, RESTORE, ROTATE, STORE, ControllerGone, Interrupted, Record, Step, StepFailed, when)
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.rotation import Rotation
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.safe_change import SafeChange
+
+NOT_HELD = object()     # no saved plan: the run does what it finds needed
 
 # ---- the five flows -------------------------------------------------------------------------
 
@@ -82,6 +84,8 @@ def rotate(flow):
             provision(flow)
         return
     flow.rotation.prepare()
+    if flow.record.rotation == DUE:     # a plan: the apply that prepare leads to, planned too
+        provision(flow)
 
 
 RUNS = {PROVISION: provision, RESTORE: restore, REPORT: report, PUBLISH: publish, ROTATE: rotate}
@@ -91,11 +95,12 @@ RUNS = {PROVISION: provision, RESTORE: restore, REPORT: report, PUBLISH: publish
 
 class SiteFlow:
     def __init__(self, site, mode, *, check_mode=False, state_dir=None, lock_wait=60, controller_pid=None,
-                 timeout=30, retry_timeout=60, phase=APPLY, force=False, lease_seconds=600):
+                 timeout=30, retry_timeout=60, phase=APPLY, force=False, lease_seconds=600, planned=NOT_HELD):
         if mode not in FLOWS or phase not in PHASES:
             raise ValueError(f"unknown flow {mode!r} or phase {phase!r}")
         self.site, self.mode, self.check = site, mode, check_mode
         self.phase, self.force = phase, force
+        self.planned = planned      # the site's entry of a saved plan the run is held to (plan.py)
         self.record = Record(mode, check_mode, site, phase)
         self.secrets = Secrets(*site.secrets())
         self.lock_wait, self.controller_pid = lock_wait, controller_pid
@@ -248,6 +253,8 @@ class SiteFlow:
             self.journal.step(name, "started")
         try:
             if writes:
+                if self.planned is not NOT_HELD:
+                    plan.hold(self.planned, self.record, name)
                 self.alive()
                 if self.lease:      # still this run's, and it keeps where the change is
                     self.lease.renew(self.journal_change())
@@ -318,9 +325,14 @@ class SiteFlow:
         if message not in self.record.warnings:
             self.record.warnings.append(message)
 
-    def diff(self, diff):
+    def diff(self, diff, what, passing=False):
+        """Ansible's diff of `what` (the API user, an entity), headed with the site and it;
+        `passing`: a step of the safe order, not a change the site keeps."""
         if diff and (diff.get("before") or diff.get("after")):
-            self.record.diffs.append(diff)
+            header = "%s: %s" % (self.site.host, what)
+            self.record.diffs.append(dict(diff, before_header=header, after_header=header))
+            if passing:
+                self.record.passing.append(len(self.record.diffs) - 1)
 
 
 def _error_of(act, run):

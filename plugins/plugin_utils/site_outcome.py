@@ -14,8 +14,9 @@ from datetime import timedelta
 
 from ansible_collections.ocerra.acumatica.plugins.module_utils.acumatica.user import user_summary
 from ansible_collections.ocerra.acumatica.plugins.module_utils.ocerra.client import CONNECTED
+from ansible_collections.ocerra.acumatica.plugins.plugin_utils import plan
 from ansible_collections.ocerra.acumatica.plugins.plugin_utils.record import (
-    CONCURRENT_CHANGE, CONFIRM, CONTROLLER_GONE, DISCARD, DISCARDED, ENTITIES_OFF, ENTITIES_ON, ERP, ERP_PASSWORD,
+    CONCURRENT_CHANGE, CONFIRM, CONTROLLER_GONE, DISCARD, DISCARDED, DRIFTED, DUE, ENTITIES_OFF, ENTITIES_ON, ERP, ERP_PASSWORD,
     FIND_ENTITIES, FINISHED, LOCK, LOGIN_LIMIT, NOT_DUE, NOTHING_PENDING, PASSWORD_NOWHERE, PENDING, PREPARE, PROMOTE,
     PROVISION,
     PUBLISH, READ_ENTITIES, READ_USER, REPORT, RESTORE, ROTATE, STAGE, STORE, STORE_CHECK, UNLISTED_ENTITIES,
@@ -54,6 +55,8 @@ def outcome(record):
                             "never by signing in with an unknown password. " % (
                                 "would be stored" if record.check_mode else "is stored", record.site.store.where)
                             ) + result["reason"]
+    if record.check_mode:
+        result["plan"] = plan.of_site(record, result["status"])
     return result
 
 
@@ -296,7 +299,7 @@ def _changed(record):
     if stage is None:
         status, reason = _done(record, views, erp, login)
         return entry(status, prefix + found + reason + unlisted, erp, views)
-    if stage == "store" or failed.error_kind == PASSWORD_NOWHERE:
+    if stage == "store" or failed.error_kind in (PASSWORD_NOWHERE, DRIFTED):
         return entry("failed", prefix + "%s." % why, erp, views)
     if failed.error_kind == UNLISTED_ENTITIES:
         return entry("failed", prefix + found + "Stopped before any write: %s." % why, erp, views)
@@ -402,7 +405,11 @@ def _rotation(record):
                      "provision.yml) to apply it; until then every run finishes with that one." % (
                          PLAN if record.check_mode else "", where) + aged, erp, views)
     result = _changed(record)
-    if record.rotation == FINISHED:
+    if record.rotation == DUE and result["status"] == "changed":
+        result["reason"] = result["reason"].replace(PLAN, PLAN + "Rotation due:%s A new password would be generated to "
+                                                    "the policy, stored as pending in %s, then applied. " % (
+                                                        aged or " -e rotate_force=true.", where), 1)
+    elif record.rotation == FINISHED:
         result["reason"] += " The new password is now the current one in %s; the one before is kept as previous." % where
     elif record.rotation == PENDING:
         result["reason"] += (" The pending password stays in %s: the next run of rotate.yml or provision.yml "
@@ -502,9 +509,10 @@ def summary_lines(report):
 
 
 def summary_stats(report):
-    """The run's summary as a job artifact (set_stats, e.g. AWX): the counts and each site's
-    status and reason, nothing secret (the reasons are the report's own)."""
-    sites = (report or {}).get("sites") or {}
-    return {"generated": (report or {}).get("generated"), "check_mode": (report or {}).get("check_mode"),
-            "counts": _counts(sites),
+    """The run's summary as a job artifact (set_stats, e.g. AWX): the counts (and a plan's),
+    each site's status and reason, nothing secret (the reasons are the report's own)."""
+    report = report or {}
+    sites = report.get("sites") or {}
+    return {"generated": report.get("generated"), "check_mode": report.get("check_mode"),
+            "counts": _counts(sites), **({"plan": report["plan"]["counts"]} if report.get("plan") else {}),
             "sites": {site: {"status": e.get("status"), "reason": e.get("reason")} for site, e in sorted(sites.items())}}

@@ -21,7 +21,7 @@ def test_every_run_of_the_benchmark_succeeds_on_three_sites(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     runs = json.loads(out.read_text())["runs"]
     work, fleet = runs.pop("w"), runs.pop("fleet")
-    assert set(runs) == {"a", "b", "c", "d", "bL", "cL"}
+    assert set(runs) == {"a", "b", "c", "d", "bL", "cL", "p"}
     assert all(run["rc"] == 0 for run in runs.values()), {k: r["rc"] for k, r in runs.items()}
     # The work floor decrypted each site's two passwords and the Ocerra one, sent each site's
     # 5 + E requests through both clients and closed every ERP session it opened.
@@ -34,3 +34,6 @@ def test_every_run_of_the_benchmark_succeeds_on_three_sites(tmp_path):
     assert fleet["sites"] == 4 and fleet["a"]["rc"] == fleet["bL"]["rc"] == 0 and fleet["bL"]["writes"] == 0
     assert "(bL4) latency limit" in done.stdout
     assert runs["c"]["requests_per_site_max"] == 3 + 2 and runs["b"]["writes"] == 0
+    # The plan: the 3 sites it changed are planned (check mode: nothing written), its Markdown counted.
+    assert runs["p"]["outcomes"] == {"changed": 3} and runs["p"]["writes"] == 0
+    assert 0 < runs["p"]["markdown_lines"] < 100 and "(p)/(b) plan vs no-change run" in done.stdout

@@ -25,5 +25,6 @@ def test_the_role_takes_no_secret():
     specs = yaml.safe_load((ROOT / "roles" / "toolkit" / "meta" / "argument_specs.yml").read_text())
     options = specs["argument_specs"]["main"]["options"]
     assert set(options) == {"toolkit_flow", "toolkit_report_path", "toolkit_report_playbook",
-                            "toolkit_state_dir", "toolkit_lock_wait", "toolkit_lease_seconds"}
+                            "toolkit_state_dir", "toolkit_lock_wait", "toolkit_lease_seconds", "toolkit_plan_out",
+                            "toolkit_plan"}
     assert not any(rules.get("no_log") for rules in options.values())
