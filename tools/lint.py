@@ -5,7 +5,9 @@ if any fails.
 - ansible-lint --profile production over the playbooks and the role (.ansible-lint);
 - antsibull-changelog lint over changelogs/;
 - over the collection as built (what ships, installed into a scratch ansible_collections tree):
-  `ansible-test sanity --venv --python X`, as ansible-test documents it for a collection, and
+  `ansible-test sanity --venv --python X`, as ansible-test documents it for a collection, with the
+  pinned ansible-core (requirements.txt: the newest this Python is served) and with the lowest one
+  meta/runtime.yml claims (installed into .lint/ansible-core-<version> on first use), and
   antsibull-docs lint-collection-docs.
 
 ansible-test bootstraps pip in its virtual environments with a script it downloads from
@@ -54,9 +56,9 @@ def built_collection(scratch):
     return tree
 
 
-def pip_bootstrap(home):
-    """Put the pip bootstrap script ansible-test wants into its cache under `home`."""
-    source = (BIN.parent / "lib").glob("python3*/site-packages/ansible_test/_internal/python_requirements.py")
+def pip_bootstrap(home, bin_dir=BIN):
+    """Put the pip bootstrap script the ansible-test of `bin_dir` wants into its cache under `home`."""
+    source = (bin_dir.parent / "lib").glob("python3*/site-packages/ansible_test/_internal/python_requirements.py")
     version = re.search(r"pip='([0-9.]+)'", next(source).read_text()).group(1)
     cache = home / ".ansible" / "test" / "cache"
     script = cache / f"get_pip_{version.replace('.', '_')}.py"
@@ -69,20 +71,34 @@ def pip_bootstrap(home):
     script.write_text(GET_PIP.format(wheel=str(wheels[-1])))
 
 
-def scratch_env(tree, **more):
-    """This Python's tools first on PATH; no ansible.cfg of the repository's (an empty one)."""
+def scratch_env(tree, bin_dir=BIN, **more):
+    """`bin_dir`'s tools first on PATH; no ansible.cfg of the repository's (an empty one)."""
     config = tree.parents[2] / "ansible.cfg"
     config.write_text("[defaults]\n")
-    return dict(os.environ, ANSIBLE_CONFIG=str(config), PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **more)
+    return dict(os.environ, ANSIBLE_CONFIG=str(config), PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+                **more)
 
 
-def sanity(tree, pip_from_pypi):
+def sanity(tree, pip_from_pypi, bin_dir=BIN):
+    """ansible-test sanity of the ansible-core installed in `bin_dir`."""
     home = WORK / "home"
     if pip_from_pypi:
-        pip_bootstrap(home)
-    env = scratch_env(tree, **({"HOME": str(home)} if pip_from_pypi else {}))
+        pip_bootstrap(home, bin_dir)
+    env = scratch_env(tree, bin_dir, **({"HOME": str(home)} if pip_from_pypi else {}))
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    return run([BIN / "ansible-test", "sanity", "--venv", "--python", python, "--color", "no"], cwd=tree, env=env)
+    return run([bin_dir / "ansible-test", "sanity", "--venv", "--python", python, "--color", "no"], cwd=tree, env=env)
+
+
+def lowest_core():
+    """bin/ of a virtual environment with the lowest ansible-core meta/runtime.yml claims."""
+    claim = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["requires_ansible"]
+    version = re.fullmatch(r">=\s*([0-9.]+)", claim.strip()).group(1)
+    venv = WORK / f"ansible-core-{version}"
+    if not (venv / "bin" / "ansible-test").exists():
+        subprocess.run([sys.executable, "-m", "venv", "--clear", venv], check=True)
+        subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        f"ansible-core=={version}"], check=True)
+    return version, venv / "bin"
 
 
 def docs(tree):
@@ -104,6 +120,8 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="ocerra-lint-") as scratch:
         tree = built_collection(Path(scratch))
         results["ansible-test sanity"] = sanity(tree, args.pip_bootstrap_from_pypi)
+        version, bin_dir = lowest_core()
+        results[f"ansible-test sanity, ansible-core {version}"] = sanity(tree, args.pip_bootstrap_from_pypi, bin_dir)
         results["antsibull-docs"] = docs(tree)
     for name, ok in results.items():
         print(f"{'ok    ' if ok else 'FAILED'} {name}")
