@@ -37,16 +37,24 @@ def pins():
     return [line.strip() for line in lines if line.split("==")[0].strip().lower() in wanted]
 
 
-@pytest.fixture(scope="module")
-def lowest_ansible():
-    """bin/ of a virtual environment with the lowest claimed ansible-core (kept between runs
-    in .venv-ansible-<version>, which git ignores)."""
-    version = lowest_claimed()
+def cores():
+    """(ansible-core version, Python) pairs to test: the lowest claimed on this Python, and those
+    OCERRA_MORE_CORES adds ("2.21.0=/path/to/python3.13,..."): PyPI serves the newest cores only to
+    newer Pythons than CI has (README, Supported versions)."""
+    more = [item.split("=", 1) for item in os.environ.get("OCERRA_MORE_CORES", "").split(",") if item.strip()]
+    return [(lowest_claimed(), sys.executable)] + [(v.strip(), p.strip()) for v, p in more]
+
+
+@pytest.fixture(scope="module", params=cores(), ids=lambda core: "ansible-core-%s" % core[0])
+def lowest_ansible(request):
+    """bin/ of a virtual environment with that ansible-core (kept between runs in
+    .venv-ansible-<version>, which git ignores)."""
+    version, python = request.param
     venv = ROOT / f".venv-ansible-{version}"
     stamp = venv / ".installed"
     wanted = "\n".join([f"ansible-core=={version}", *pins()])
     if not stamp.exists() or stamp.read_text() != wanted:
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=120)
+        subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=True, timeout=120)
         subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
                         "--disable-pip-version-check", *wanted.splitlines()], check=True, timeout=600)
         stamp.write_text(wanted)

@@ -185,6 +185,7 @@ def test_awx_rotate_then_provision_in_fresh_job_folders_keep_the_rotated_passwor
     assert json.dumps(artifact).count('"changed"') >= 1 and stored.current != site.old
     rc, artifact, output = awx_job(site, shared, "provision.yml", tmp_path, "job-2")
     assert rc == 0, output[-3000:]
+    assert "[progress] 1 of 1 site(s) done" in output        # the project's ansible.cfg enables it in AWX too
     assert not [f for f in site.forbidden_strings() if f in output]
     now = learn(site, shared)
     assert (now.current, now.pending) == (stored.current, None)
