@@ -94,5 +94,7 @@ def test_the_built_collection_ships_the_licence_and_metadata_and_no_repository_t
         assert repository_only not in names
     assert not any(n.split("/")[0] in {"sandbox", "bench", "tools", "inventories", "out", "dist"} for n in names)
     assert not any(n.startswith(".") for n in names)     # no virtualenv, cache or lint scratch
-    # Of the tests, only ansible-test's ignore file ships (consumers run sanity on what they got).
-    assert {n for n in names if n.startswith("tests/") and "." in n.rsplit("/", 1)[-1]} == {"tests/sanity/ignore-2.19.txt"}
+    # Of the tests, only ansible-test's settings and ignore files ship, one per supported core
+    # (consumers run sanity on what they got).
+    assert {n for n in names if n.startswith("tests/") and "." in n.rsplit("/", 1)[-1]} == {
+        "tests/config.yml", *("tests/sanity/ignore-2.%d.txt" % minor for minor in range(16, 22))}
