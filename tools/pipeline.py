@@ -71,6 +71,10 @@ def main(argv=None):
         parser.add_argument("--out", help="also save the plan to this file, for ./run apply")
     parser.add_argument("--report", default=os.path.join("out", "report.json"), help="the report (JSON)")
     args, rest = parser.parse_known_args(argv[1:])
+    if any("toolkit_report_path" in arg for arg in rest):
+        print("./run %s: give the report's path with --report, which the exit status is read from" % argv[0],
+              file=sys.stderr)
+        return 2
     report = os.path.abspath(args.report)
     if argv[0] == "apply":
         saved = _load(args.saved)
