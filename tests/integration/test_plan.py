@@ -148,6 +148,8 @@ def test_rotate_check_lists_the_due_rotations(provisioned, sandbox):
     assert report["plan"]["sites"]["acme"]["kinds"] == ["rotate"]
     assert "password would be pushed to 3 entities" in entry["reason"]
     assert site.writes() == (0, 0) and not (site.inventory / ".api-user-passwords").exists()
+    # The planned password was never tried: no sign-in the ERP would count against the API user.
+    assert site.api_user("acme")["failed_attempts"] == 0
 
 
 @pytest.mark.parametrize("interval, lines", [("0", 3), ("3600", 2)])       # the first and the last
