@@ -109,7 +109,7 @@ def _digest(value):
 
 def section(sites):
     """The report's `plan` section from the sites' entries (each entry's plan taken out of it):
-    the counts, then each site's kinds and changes."""
+    the counts, then each site's kinds, changes and read digests (what save() keeps)."""
     planned, counts = {}, dict.fromkeys(("sites",) + KINDS + ("unchanged",), 0)
     for host, entry in sites.items():
         site = entry.pop("plan", None) or {"kinds": [] if entry["status"] == "ok" else ["failed"], "changes": []}

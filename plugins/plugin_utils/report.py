@@ -94,9 +94,6 @@ def finish(path, hosts, playbook, check_mode, entries=None, plan_out=None):
               "playbook": playbook, "check_mode": bool(check_mode)}
     if check_mode:
         report["plan"] = plan.section(sites)
-    else:
-        for entry in sites.values():
-            entry.pop("plan", None)
     _write(path, report)
     write_atomic(junit_path(path), junit(report), mode=0o644)
     write_atomic(markdown_path(path), plan.markdown(report).encode(), mode=0o644)
